@@ -1,0 +1,1 @@
+"""grid_appeals: the customer-appeal data platform package."""

@@ -1,0 +1,27 @@
+"""Test harness: every test runs against a real Postgres (embedded by default, or the server in
+GRID_WAREHOUSE_URL) in databases prefixed ``gridtest`` so the demo's data is never touched."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRID_DB_PREFIX"] = os.environ.get("GRID_TEST_DB_PREFIX", "gridtest")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+import pytest  # noqa: E402
+
+from grid_appeals.config import Settings, settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cfg() -> Settings:
+    return settings()
+
+
+@pytest.fixture(scope="session")
+def warehouse(cfg: Settings) -> Settings:
+    """A bootstrapped warehouse (databases, schemas, roles) for the test prefix."""
+    from grid_appeals.warehouse.bootstrap import bootstrap
+
+    bootstrap(cfg)
+    return cfg
