@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 
 os.environ["GRID_DB_PREFIX"] = os.environ.get("GRID_TEST_DB_PREFIX", "gridtest")
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+_VAR = os.environ.get("GRID_VAR_DIR") or os.path.join(os.path.dirname(os.path.dirname(__file__)), "var")
+# a private Airflow home for tests: its own SQLite metadata, never the demo's
+os.environ["AIRFLOW_HOME"] = os.path.join(_VAR, os.environ["GRID_DB_PREFIX"], "airflow")
 
 import pytest  # noqa: E402
 

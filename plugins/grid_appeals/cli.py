@@ -14,6 +14,7 @@ import sys
 # modules exposing register(subparsers); missing ones (areas not built yet) are skipped
 COMMAND_MODULES = (
     "grid_appeals.warehouse.command",
+    "grid_appeals.airflow_command",
     "grid_appeals.demo",
     "grid_appeals.simulate.command",
     "grid_appeals.pipeline.command",

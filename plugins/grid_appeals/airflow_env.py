@@ -1,0 +1,84 @@
+"""The environment every Airflow process of this deployment runs with.
+
+Airflow is configured entirely through ``AIRFLOW__*`` variables and connections through
+``AIRFLOW_CONN_*`` (never an airflow.cfg in the repo), so the CLI, ``make airflow``, tests and
+docker-compose all describe the same deployment. Values already set in the environment win, so an
+operator can point a connection at a real 95598 database without touching code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from grid_appeals.config import PROJECT_ROOT, Settings, settings
+
+# Airflow connection id -> deployment database role
+CONNECTIONS = {"warehouse": "warehouse", "src_95598": "src_95598", "src_marketing": "src_marketing"}
+
+
+def connection_json(url: str) -> str:
+    """Airflow JSON connection for a libpq URL (socket directories become the host)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or "localhost"])[0]
+    conn = {
+        "conn_type": "postgres",
+        "host": host,
+        "port": parts.port or 5432,
+        "login": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+        "schema": parts.path.lstrip("/"),
+    }
+    return json.dumps(conn)
+
+
+def _local_secret(path: Path) -> str:
+    """A per-installation random secret kept in AIRFLOW_HOME (gitignored), never in the repo."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def airflow_environment(cfg: Settings | None = None, *, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Full environment for an Airflow process of this deployment."""
+    cfg = cfg or settings()
+    env = dict(os.environ if base is None else base)
+    home = cfg.airflow_home
+    defaults = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # 2 cores: a handful of concurrent tasks is the useful maximum
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
+        "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "1",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": "8080",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": _local_secret(home / ".jwt_secret"),
+        "GRID_DB_PREFIX": cfg.db_prefix,
+        "GRID_VAR_DIR": str(cfg.var_dir),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT / "plugins"), env.get("PYTHONPATH")])),
+    }
+    if cfg.warehouse_url:
+        defaults["GRID_WAREHOUSE_URL"] = cfg.warehouse_url
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    for conn_id, role in CONNECTIONS.items():
+        env.setdefault(f"AIRFLOW_CONN_{conn_id.upper()}", connection_json(cfg.url(role)))
+    home.mkdir(parents=True, exist_ok=True)
+    return env

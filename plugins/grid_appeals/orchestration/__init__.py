@@ -1,0 +1,1 @@
+"""Helpers shared by the thin DAG files: defaults, timetables, connection lookup."""

@@ -1,0 +1,34 @@
+"""Defaults every DAG shares: daily local-day data intervals, retries, tags."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+
+TZ = "Asia/Shanghai"
+# First day the platform may be asked for; backfills go back to here.
+START_DATE = pendulum.datetime(2024, 1, 1, tz=TZ)
+
+DEFAULT_ARGS = {
+    "owner": "data-platform",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+}
+
+
+def daily_timetable():
+    """Data interval = one local calendar day [00:00, 24:00) Asia/Shanghai.
+
+    A plain cron ``schedule`` in Airflow 3 yields zero-width intervals; partitioned loads need the
+    whole day as the interval, so we use CronDataIntervalTimetable explicitly.
+    """
+    from airflow.sdk import CronDataIntervalTimetable
+
+    return CronDataIntervalTimetable("0 0 * * *", timezone=TZ)
+
+
+def run_date_of(data_interval_start) -> str:
+    """The local date (YYYY-MM-DD) a run covers, from its data interval (never from now())."""
+    return pendulum.instance(data_interval_start).in_timezone(TZ).date().isoformat()

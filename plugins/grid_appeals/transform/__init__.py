@@ -1,0 +1,1 @@
+"""dbt invocation (the models themselves live in dbt_project/)."""
