@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
 
 TZ = "Asia/Shanghai"
-# First day the platform may be asked for; backfills go back to here.
-START_DATE = pendulum.datetime(2024, 1, 1, tz=TZ)
+# First day the scheduler catches up from (DAGs are created paused; unpausing starts catchup).
+# Backfills may go further back. Deployment setting, not code: GRID_START_DATE=YYYY-MM-DD.
+START_DATE = pendulum.parse(os.environ.get("GRID_START_DATE", "2026-07-01"), tz=TZ)
 
 DEFAULT_ARGS = {
     "owner": "data-platform",

