@@ -40,7 +40,7 @@ def _local_secret(path: Path) -> str:
     """A per-installation random secret kept in AIRFLOW_HOME (gitignored), never in the repo."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(secrets.token_urlsafe(64))
         path.chmod(0o600)
     return path.read_text().strip()
 

@@ -1,0 +1,1 @@
+"""Appeal-text grammar: intents → phrasings, slot fillers and noise (grammar as data in lexicon.py)."""

@@ -1,0 +1,49 @@
+"""Feature views for the supervised classifier: words, characters and pinyin.
+
+Why three views: jieba tokens (after synonym normalisation) carry the business vocabulary;
+character n-grams survive segmentation errors and typos; pinyin syllables make homophone typos
+(停店/停电, 电彪/电表, 抢秀/抢修) produce the same features, which agents' fast typing needs.
+Everything is a module-level function so fitted models pickle by reference.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import pairwise
+from typing import NamedTuple
+
+from pypinyin import Style, lazy_pinyin
+
+
+class Doc(NamedTuple):
+    """A prepared appeal: the normalised masked text and its cleaned tokens."""
+
+    text: str
+    tokens: tuple[str, ...]
+
+
+def make_doc(raw: str) -> Doc:
+    from grid_appeals.text.preprocess import prepare_text
+    from grid_appeals.text.segmenter import tokenize
+
+    prepared = prepare_text(raw)
+    return Doc(prepared.text, tuple(tokenize(prepared.text)))
+
+
+def doc_text(doc: Doc) -> str:
+    return doc.text
+
+
+def doc_tokens(doc: Doc) -> list[str]:
+    return list(doc.tokens)
+
+
+@lru_cache(maxsize=65536)
+def _syllable(char: str) -> str:
+    return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if "\u4e00" <= char <= "\u9fff" else ""
+
+
+def doc_pinyin(doc: Doc) -> list[str]:
+    """Pinyin syllable unigrams and bigrams of the Chinese characters (tones dropped)."""
+    syllables = [s for s in (_syllable(c) for c in doc.text) if s]
+    return syllables + [f"{a}_{b}" for a, b in pairwise(syllables)]

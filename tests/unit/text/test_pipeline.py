@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+
+from grid_appeals.text.keywords import IdfModel
+from grid_appeals.text.pipeline import process_batch, process_parallel
+
+RECORD = {"app_no": "A1",
+          "accept_content": "【停电报修】客户张建国第三次来电反映西安市雁塔区长安南路12号停电三个多小时，"
+                            "家中老人用呼吸机，电话13812345678，要求尽快处理。",
+          "handle_opinion": "已派抢修人员，联系客户13912345678。"}
+
+
+def test_process_batch_output() -> None:
+    from grid_appeals.text.seed_corpus import load_seed_corpus
+    from grid_appeals.text.segmenter import tokenize
+
+    idf = IdfModel.fit(tokenize(row.text) for row in load_seed_corpus())
+    [out] = process_batch([RECORD], idf)
+    json.dumps(out, ensure_ascii=False)  # everything is JSON-able
+    assert out["tag"] == "停电报修"
+    assert "13812345678" not in out["accept_text"] and "13912345678" not in out["opinion_text"]
+    assert "张建国" not in out["accept_text"]
+    assert out["pii_masked"]["mobile"] == 2
+    assert "停电" in out["tokens"] and "呼吸机" in out["keywords"]["tfidf"][:3]
+    assert not {"张某", "西安市", "雁塔区"} & set(out["keywords"]["textrank"])
+    kinds = {e["kind"] for e in out["entities"]}
+    assert {"repeat", "address", "duration"} <= kinds
+    assert "重复诉求" in out["topics"]
+    assert out["sentiment_level"] == "high" and any(c["cue"] == "medical" for c in out["sentiment_cues"])
+    assert "predictions" not in out
+
+
+def test_parallel_matches_serial_order() -> None:
+    records = [dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电{i}小时") for i in range(60)]
+    idf = IdfModel.fit([["停电"], ["电表"]])
+    serial = process_batch(records, idf)
+    parallel = process_parallel(records, processes=2, idf=idf, chunk_size=10)
+    assert [r["app_no"] for r in parallel] == [r["app_no"] for r in records]
+    assert parallel == serial
