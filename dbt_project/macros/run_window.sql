@@ -1,0 +1,35 @@
+{#-
+  Date window of a run, from dbt vars (never from now()):
+    --vars '{run_date: 2026-07-15}'                         one day (the daily DAG)
+    --vars '{date_from: 2026-07-01, date_to: 2026-07-31}'   a range in ONE invocation (backfill)
+  With neither set, models rebuild full history.
+-#}
+{% macro window_from() -%}
+  {{- var('date_from', none) or var('run_date', none) -}}
+{%- endmacro %}
+
+{% macro window_to() -%}
+  {{- var('date_to', none) or var('run_date', none) -}}
+{%- endmacro %}
+
+{% macro has_window() -%}
+  {{- return(window_from() | length > 0 and window_from() != 'None') -}}
+{%- endmacro %}
+
+{#- SQL predicate: column (date or timestamp) falls in the run window, or true without a window. -#}
+{% macro in_window(column, lookback_days=0) -%}
+  {%- if has_window() -%}
+    ({{ column }} >= date '{{ window_from() }}' - {{ lookback_days }} and {{ column }} < date '{{ window_to() }}' + 1)
+  {%- else -%}
+    true
+  {%- endif -%}
+{%- endmacro %}
+
+{#- pre_hook for partition-overwrite models: delete the window's partition before inserting it. -#}
+{% macro delete_window(column) -%}
+  {%- if is_incremental() and has_window() -%}
+    delete from {{ this }} where {{ in_window(column) }}
+  {%- else -%}
+    select 1
+  {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""Loading the raw layer: DDL from contracts, COPY-based idempotent loads, quarantine, ledger."""

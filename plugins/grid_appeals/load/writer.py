@@ -1,0 +1,181 @@
+"""The data transaction: COPY the validated rows, replace the date or upsert, quarantine, checksum.
+
+All of it runs in ONE transaction behind ``pg_advisory_xact_lock(entity, date)``, so two runs of
+the same date cannot interleave and an exception at any point (even half-way through the COPY)
+leaves the previous state untouched.
+
+Rows go to Postgres as CSV text produced by pyarrow (multi-threaded, no per-row Python) and are
+cast by Postgres once, from text that already passed the type checks. Day-partitioned append-only
+entities: ``truncate`` the day's partition and COPY (FREEZE) straight into it — a temp table would
+write every row twice; other append-only entities: COPY into a temp table, ``delete`` the date,
+``insert … select``; updatable
+entities: ``insert … on conflict (key) do update … where excluded.updated_at >= target.updated_at``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from grid_appeals.load.ddl import PG_TYPES, ensure_partition, quarantine_ident, raw_ident
+from grid_appeals.sources.batch import SOURCE_FILE, SOURCE_ROW
+from grid_appeals.sources.contracts import EntityContract
+
+COPY_CHUNK = 1 << 20  # bytes per copy.write call
+
+
+@dataclass
+class WriteCounts:
+    loaded: int
+    superseded: int
+    quarantined: int
+    checksum: str
+
+
+def csv_buffer(frame: pd.DataFrame, columns: list[str]) -> memoryview:
+    """``frame[columns]`` as headerless CSV (null → empty, empty string → ``""``)."""
+    table = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return sink.getbuffer()
+
+
+def copy_rows(conn: psycopg.Connection, target: sql.Composable, columns: list[str], payload: memoryview,
+              *, after_chunk: Callable[[int], None] | None = None, freeze: bool = False) -> None:
+    """Stream ``payload`` into ``target`` with ``COPY … FROM STDIN (FORMAT csv)`` in chunks.
+
+    ``after_chunk(bytes_sent)`` is a test hook: it lets a test crash the load mid-COPY.
+    """
+    stmt = sql.SQL("copy {} ({}) from stdin with (format csv{})").format(
+        target, sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL(", freeze true" if freeze else ""))
+    with conn.cursor().copy(stmt) as cp:
+        for off in range(0, len(payload), COPY_CHUNK):
+            cp.write(payload[off:off + COPY_CHUNK])
+            if after_chunk is not None:
+                after_chunk(off + COPY_CHUNK)
+
+
+def lock_entity_date(conn: psycopg.Connection, contract: EntityContract, day: date) -> None:
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s), %s)", (contract.key, day.toordinal()))
+
+
+def _temp_table(conn: psycopg.Connection, contract: EntityContract) -> sql.Identifier:
+    name = sql.Identifier(f"_load_{contract.source}_{contract.name}")
+    cols = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type])) for c in contract.columns]
+    cols += [sql.SQL("_source_file text"), sql.SQL("_source_row bigint")]
+    conn.execute(sql.SQL("create temp table {} ({}) on commit drop").format(name, sql.SQL(", ").join(cols)))
+    return name
+
+
+def _insert_from_temp(conn: psycopg.Connection, contract: EntityContract, tmp: sql.Identifier,
+                      target: sql.Composable, batch_id: str, day: date) -> tuple[int, int]:
+    """Move rows from the temp table; returns (rows written, rows superseded by newer ones)."""
+    business = [sql.Identifier(c) for c in contract.column_names]
+    cols = sql.SQL(", ").join([*business, *map(sql.Identifier, ("_source_file", "_source_row", "_batch_id",
+                                                                "_data_date"))])
+    select = sql.SQL("select {}, _source_file, _source_row, {}::uuid, {}::date from {}").format(
+        sql.SQL(", ").join(business), sql.Literal(batch_id), sql.Literal(day), tmp)
+    if not contract.updatable:
+        cur = conn.execute(sql.SQL("insert into {} ({}) {}").format(target, cols, select))
+        return cur.rowcount, 0
+    key = sql.SQL(", ").join(sql.Identifier(k) for k in contract.primary_key)
+    updates = sql.SQL(", ").join(
+        sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
+        for c in [*contract.column_names, "_source_file", "_source_row", "_batch_id", "_data_date", "_loaded_at"]
+        if c not in contract.primary_key)
+    up = sql.Identifier(contract.updated_at)  # type: ignore[arg-type]
+    cur = conn.execute(sql.SQL(
+        "insert into {t} as target ({cols}) {select} on conflict ({key}) do update set {updates} "
+        "where excluded.{up} >= target.{up} or target.{up} is null").format(
+        t=target, cols=cols, select=select, key=key, updates=updates, up=up))
+    sent = conn.execute(sql.SQL("select count(*) from {}").format(tmp)).fetchone()[0]  # type: ignore[index]
+    return cur.rowcount, int(sent) - cur.rowcount
+
+
+def _clean(value: object) -> object:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _write_quarantine(conn: psycopg.Connection, contract: EntityContract, records: pd.DataFrame,
+                      batch_id: str, day: date) -> int:
+    q = quarantine_ident(contract)
+    conn.execute(sql.SQL("delete from {} where _data_date = %s").format(q), (day,))
+    if records.empty:
+        return 0
+    with conn.cursor().copy(sql.SQL(
+            "copy {} (_batch_id, _data_date, _source_file, _source_row, row, failures) from stdin").format(q)) as cp:
+        for row, failures, src, n in zip(records["row"], records["failures"], records[SOURCE_FILE],
+                                         records[SOURCE_ROW], strict=True):
+            cp.write_row((batch_id, day, src, int(n),
+                          json.dumps({k: _clean(v) for k, v in row.items()}, ensure_ascii=False),
+                          json.dumps(failures, ensure_ascii=False)))
+    return len(records)
+
+
+def partition_checksum(conn: psycopg.Connection, contract: EntityContract, day: date) -> str:
+    """Order-independent digest of the date's rows over the business columns (lineage excluded).
+
+    ``md5(count || sum(hash64(row::text)))``: equal row multisets give equal checksums, and unlike
+    ``md5(string_agg(… order by key))`` it needs no sort and runs as a parallel scan (0.6 s instead
+    of 3.6 s for a million readings).
+    """
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in contract.column_names)
+    row = conn.execute(sql.SQL(
+        "select md5(count(*)::text || ':' || coalesce(sum(hashtextextended(r::text, 0)), 0)::text) "
+        "from (select {cols} from {t} where _data_date = %s) r").format(
+        cols=cols, t=raw_ident(contract)), (day,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+def write_batch(conn: psycopg.Connection, contract: EntityContract, day: date, batch_id: str,
+                loadable: pd.DataFrame, quarantine: pd.DataFrame, *,
+                after_chunk: Callable[[int], None] | None = None,
+                timings: dict[str, float] | None = None) -> WriteCounts:
+    """The whole data transaction for one entity and date (see module doc)."""
+    import time
+
+    timings = timings if timings is not None else {}
+    direct = not contract.updatable and contract.partition == "day"
+    columns = [*contract.column_names, SOURCE_FILE, SOURCE_ROW]
+    t0 = time.perf_counter()
+    if direct:  # the day partition is replaced whole: COPY straight into it, lineage in the stream
+        loadable = loadable.assign(_batch_id=batch_id, _data_date=day.isoformat())
+        columns += ["_batch_id", "_data_date"]
+    payload = csv_buffer(loadable, columns)
+    timings["serialise_s"] = round(time.perf_counter() - t0, 3)
+    with conn.transaction():
+        lock_entity_date(conn, contract, day)
+        target = ensure_partition(contract, conn, day)
+        t0 = time.perf_counter()
+        if direct:
+            # truncate + COPY FREEZE in one transaction: no double write through a temp table, rows
+            # written frozen (no later hint-bit rewrite); readers keep seeing the old day until commit
+            conn.execute(sql.SQL("truncate {}").format(target))
+            copy_rows(conn, target, columns, payload, after_chunk=after_chunk, freeze=True)
+            loaded, superseded = len(loadable), 0
+            timings["copy_s"] = round(time.perf_counter() - t0, 3)
+        else:
+            tmp = _temp_table(conn, contract)
+            copy_rows(conn, tmp, columns, payload, after_chunk=after_chunk)
+            timings["copy_s"] = round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
+            if not contract.updatable:
+                conn.execute(sql.SQL("delete from {} where _data_date = %s").format(target), (day,))
+            loaded, superseded = _insert_from_temp(conn, contract, tmp, target, batch_id, day)
+            timings["replace_s"] = round(time.perf_counter() - t0, 3)
+        quarantined = _write_quarantine(conn, contract, quarantine, batch_id, day)
+        t0 = time.perf_counter()
+        checksum = partition_checksum(conn, contract, day)
+        timings["checksum_s"] = round(time.perf_counter() - t0, 3)
+    return WriteCounts(loaded=loaded, superseded=superseded, quarantined=quarantined, checksum=checksum)

@@ -1,0 +1,1 @@
+"""Source systems: contracts (YAML, as data) and connectors that extract one data interval."""

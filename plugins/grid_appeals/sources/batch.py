@@ -1,0 +1,64 @@
+"""The extracted batch: every source, SQL or file, arrives as the same string-typed frame.
+
+Why strings: validation must see the value exactly as the source sent it (a phone with a letter,
+a date like 2024-02-30, a 户号 with 9 digits) so that quarantine can keep the original, and the
+final cast to warehouse types happens once, in Postgres, from text that already passed the checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+
+
+class SchemaDriftError(RuntimeError):
+    """The source's columns differ from the contract: the batch fails and nothing loads."""
+
+
+@dataclass
+class ExtractedBatch:
+    """Business columns (contract order, str dtype, nulls as NaN) plus ``_source_file``/``_source_row``.
+
+    ``_source_row`` is the 1-based data row number in its file (header excluded), or the row's
+    ordinal in the SQL result; ``files`` lists what was read, ``notes`` how (encodings, ...).
+    """
+
+    frame: pd.DataFrame
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    encoding_replaced_rows: int = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+
+def check_columns(found: list[str], expected: list[str], *, where: str, table: str) -> None:
+    """Raise :class:`SchemaDriftError` naming file/table and the missing, extra, renamed columns."""
+    found_set, expected_set = set(found), set(expected)
+    if found_set == expected_set and len(found) == len(expected):
+        return
+    missing = [c for c in expected if c not in found_set]
+    extra = [c for c in found if c not in expected_set]
+    dupes = sorted({c for c in found if found.count(c) > 1})
+    parts = []
+    # a missing column whose position now holds an unexpected one was probably renamed
+    renamed = [(m, found[i]) for m in missing if (i := expected.index(m)) < len(found) and found[i] in extra]
+    if renamed:
+        parts.append("renamed column(s)? " + ", ".join(f"{m} → {e}" for m, e in renamed))
+    if missing:
+        parts.append(f"missing column(s) {missing}")
+    if extra:
+        parts.append(f"unexpected column(s) {extra}")
+    if dupes:
+        parts.append(f"duplicated column(s) {dupes}")
+    raise SchemaDriftError(f"schema drift in {where} for table {table}: " + "; ".join(parts))
+
+
+def normalise_header(name: object) -> str:
+    """Source headers are matched case- and space-insensitively (APP_NO == app_no)."""
+    return str(name).replace("\ufeff", "").strip().lower()

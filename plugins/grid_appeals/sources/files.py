@@ -1,0 +1,124 @@
+"""File connector: the day's drops (gzip CSV, GBK CSV, Excel workbooks) read into one string frame.
+
+Where files live is configuration: the contract's ``path`` is a pattern relative to the landing dir,
+formatted with ``date=`` (the run's local date) and may contain glob characters (one workbook per
+hall); ``GRID_SRC_<SOURCE>_<ENTITY>_PATH`` overrides the pattern (absolute, or relative to the
+landing dir) so a real landing share is switched in without editing the repo. CSV is parsed with
+pyarrow's multi-threaded reader into string columns (no type guessing: a 户号 keeps its leading
+zeros); Excel with pandas' calamine engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from grid_appeals.config import Settings
+from grid_appeals.sources.batch import (
+    SOURCE_FILE,
+    SOURCE_ROW,
+    ExtractedBatch,
+    check_columns,
+    normalise_header,
+)
+from grid_appeals.sources.contracts import EntityContract
+from grid_appeals.sources.encoding import REPLACEMENT, SourceFileError, decode, read_bytes
+
+
+def path_pattern(contract: EntityContract) -> str:
+    return os.environ.get(contract.env_override_name()) or contract.path or ""
+
+
+def resolve_paths(contract: EntityContract, data_date: date, cfg: Settings) -> list[Path]:
+    """The existing files of ``data_date`` (sorted), or an error naming the pattern searched."""
+    pattern = path_pattern(contract).format(date=data_date)
+    full = Path(pattern) if Path(pattern).is_absolute() else cfg.landing_dir / pattern
+    paths = sorted(Path(p) for p in glob.glob(str(full)))
+    if not paths:
+        raise SourceFileError(f"no file for {contract.key} on {data_date}: nothing matches {full}")
+    return paths
+
+
+def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.DataFrame, list[str]]:
+    first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    header = next(csv.reader([first_line], delimiter=contract.csv_delimiter), [])
+    header = [normalise_header(h) for h in header]
+    if not header or header == [""]:
+        raise SourceFileError(f"{name}: empty file (no header line)")
+    check_columns(header, contract.column_names, where=name,
+                  table=f"{contract.raw_schema}.{contract.raw_table}")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=contract.csv_delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=True,
+                quoted_strings_can_be_null=True, null_values=[""]),
+        )
+    except pa.ArrowInvalid as exc:
+        raise SourceFileError(f"{name}: malformed CSV: {exc}") from exc
+    return table.to_pandas(), header
+
+
+def _excel_frame(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, list[str]]:
+    try:
+        frame = pd.read_excel(path, engine="calamine", sheet_name=contract.sheet, dtype=str)
+    except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+        raise SourceFileError(f"{path}: unreadable workbook: {exc}") from exc
+    header = [normalise_header(c) for c in frame.columns]
+    check_columns(header, contract.column_names, where=str(path),
+                  table=f"{contract.raw_schema}.{contract.raw_table}")
+    frame.columns = header
+    frame = frame.replace("", np.nan).astype("str").where(frame.notna())
+    return frame, header
+
+
+def read_file(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, str, int]:
+    """One file as a frame in contract column order; returns (frame, encoding, replaced lines)."""
+    if contract.format == "excel":
+        frame, _ = _excel_frame(path, contract)
+        encoding, replaced = "xlsx", 0
+    else:
+        raw = read_bytes(path)
+        if not raw.strip():
+            raise SourceFileError(f"{path}: empty file (0 data bytes)")
+        text = decode(raw, contract.encodings, str(path))
+        frame, _ = _csv_frame(text.data, contract, str(path))
+        encoding, replaced = text.encoding, text.replaced_lines
+    frame = frame[contract.column_names]
+    frame[SOURCE_FILE] = str(path)
+    frame[SOURCE_ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    return frame, encoding, replaced
+
+
+def extract_files(contract: EntityContract, data_date: date, cfg: Settings) -> ExtractedBatch:
+    """All of the day's files for the entity, concatenated; fails on the first unreadable file."""
+    frames, notes, replaced = [], [], 0
+    paths = resolve_paths(contract, data_date, cfg)
+    for path in paths:
+        frame, encoding, bad = read_file(path, contract)
+        frames.append(frame)
+        notes.append(f"{path.name}: {len(frame)} rows, {encoding}"
+                     + (f", {bad} undecodable line(s) replaced" if bad else ""))
+        replaced += bad
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return ExtractedBatch(frame, files=[str(p) for p in paths], notes=notes,
+                          encoding_replaced_rows=replaced)
+
+
+def has_replacement_char(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows holding U+FFFD, i.e. lines that were not valid in the file's encoding."""
+    mask = pd.Series(False, index=frame.index)
+    for c in columns:
+        mask |= frame[c].str.contains(REPLACEMENT, regex=False).fillna(False).astype(bool)
+    return mask
