@@ -26,9 +26,9 @@
 {%- endmacro %}
 
 {#- pre_hook for partition-overwrite models: delete the window's partition before inserting it. -#}
-{% macro delete_window(column) -%}
+{% macro delete_window(column, lookback_days=0) -%}
   {%- if is_incremental() and has_window() -%}
-    delete from {{ this }} where {{ in_window(column) }}
+    delete from {{ this }} where {{ in_window(column, lookback_days) }}
   {%- else -%}
     select 1
   {%- endif -%}

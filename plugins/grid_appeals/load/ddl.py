@@ -2,7 +2,8 @@
 
 Everything is ``if not exists`` and serialised by an advisory lock, so any number of tasks may call
 :func:`ensure_tables` concurrently. Raw tables:
-- updatable entities (work orders) are plain tables with the contract's primary key, upserted;
+- upserted entities (updatable work orders, snapshot/changed reference tables, SQL tables read
+  with a lookback) are plain tables with the contract's primary key;
 - append-only entities are range-partitioned by ``_data_date`` when the contract says so
   (``day`` or ``month``; partitions are created on demand by :func:`ensure_partition`), and carry no
   unique constraint: duplicates are removed per batch before the load, and a date is replaced as a
@@ -88,7 +89,7 @@ def _raw_table_ddl(contract: EntityContract) -> sql.Composed:
     cols += [sql.SQL(x) for x in ("_batch_id uuid not null", "_source_file text", "_source_row bigint",
                                   "_data_date date not null",
                                   "_loaded_at timestamptz not null default clock_timestamp()")]
-    if contract.updatable:
+    if contract.upsert:
         cols.append(sql.SQL("primary key ({})").format(
             sql.SQL(", ").join(sql.Identifier(k) for k in contract.primary_key)))
     tail = sql.SQL(" partition by range (_data_date)") if contract.partition != "none" else sql.SQL("")
@@ -98,8 +99,8 @@ def _raw_table_ddl(contract: EntityContract) -> sql.Composed:
 
 def ensure_tables(contract: EntityContract, conn: psycopg.Connection) -> None:
     """Create raw, quarantine and ops tables for ``contract`` if missing (idempotent, concurrent-safe)."""
-    if contract.updatable and contract.partition != "none":
-        raise ValueError(f"{contract.key}: updatable entities are upserted by key and cannot be "
+    if contract.upsert and contract.partition != "none":
+        raise ValueError(f"{contract.key}: upserted entities (updatable, snapshot, lookback) are loaded by key and cannot be "
                          "partitioned by load date (set partition: none)")
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('grid_appeals.load.ddl'))")

@@ -11,6 +11,7 @@ they are converted to the contract's zone, in which the sources write their naiv
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -18,9 +19,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import sql
 
 from grid_appeals.config import Settings, settings
-from grid_appeals.load.ddl import ensure_tables
+from grid_appeals.load.ddl import ensure_tables, raw_ident
 from grid_appeals.load.ledger import LoadResult, finish_attempt, start_attempt
 from grid_appeals.load.writer import write_batch
 from grid_appeals.quality.gx_engine import GxSession
@@ -54,10 +56,25 @@ def local_interval(contract: EntityContract, start: datetime, end: datetime) -> 
 
 
 def extract(contract: EntityContract, start_local: datetime, end_local: datetime, cfg: Settings,
-            conn_resolver: ConnResolver | None = None) -> ExtractedBatch:
+            conn_resolver: ConnResolver | None = None, *, full: bool = False) -> ExtractedBatch:
     if contract.connector == "sql":
-        return extract_sql(contract, start_local, end_local, cfg, conn_resolver)
+        return extract_sql(contract, start_local, end_local, cfg, conn_resolver, full=full)
     return extract_files(contract, start_local.date(), cfg)
+
+
+def wants_full_snapshot(contract: EntityContract, conn: psycopg.Connection, day: date) -> bool:
+    """``changed``-mode entities take a full snapshot on first load and on their weekly day.
+
+    Why: c_cons has no reliable update timestamp, only business dates (build/ps/cancel); the dated
+    rows are read daily and the weekly full snapshot (upserted, unchanged rows not rewritten)
+    catches edits that carry no date, without copying 10 M customers every day.
+    """
+    if contract.mode != "changed":
+        return False
+    if contract.full_snapshot_weekday is not None and day.weekday() == contract.full_snapshot_weekday:
+        return True
+    row = conn.execute(sql.SQL("select not exists (select 1 from {})").format(raw_ident(contract))).fetchone()
+    return bool(row and row[0])
 
 
 def ingest_entity(contract: EntityContract, interval_start: datetime, interval_end: datetime, *,
@@ -82,7 +99,8 @@ def ingest_entity(contract: EntityContract, interval_start: datetime, interval_e
         gx = GxSession(cfg.deploy_dir / "data_docs" if data_docs else None) if use_gx else None
         try:
             t0 = time.perf_counter()
-            batch = extract(contract, start_local, end_local, cfg, conn_resolver)
+            full = wants_full_snapshot(contract, ops_conn, day)
+            batch = extract(contract, start_local, end_local, cfg, conn_resolver, full=full)
             timings["extract_s"] = round(time.perf_counter() - t0, 3)
             result.files = batch.files
             result.rows_received = batch.rows
@@ -122,6 +140,21 @@ def ingest_entity(contract: EntityContract, interval_start: datetime, interval_e
     return result
 
 
+def _docs_wanted(result: LoadResult) -> bool:
+    """Render GX Data Docs for this batch? ``GRID_GX_DATA_DOCS`` = ``all`` | ``issues`` | ``none``.
+
+    Why not always: rendering costs ~0.4 s per batch (more than validating a small batch) and a
+    clean batch's page says nothing the ledger does not; the default renders batches that failed
+    or quarantined rows, where the page shows the unexpected values.
+    """
+    mode = os.environ.get("GRID_GX_DATA_DOCS", "issues").lower()
+    if mode == "all":
+        return True
+    if mode == "none":
+        return False
+    return result.status == "failed" or result.rows_quarantined > 0
+
+
 class _Rejected(Exception):
     """Internal: batch-level expectations failed (message already human-readable)."""
 
@@ -131,7 +164,7 @@ def _record(ops_conn: psycopg.Connection, contract: EntityContract, result: Load
     t0 = time.perf_counter()
     if report is not None:
         store_outcomes(ops_conn, contract, result.batch_id, result.data_date, report.outcomes)
-    if gx is not None:
+    if gx is not None and _docs_wanted(result):
         gx.build_docs()
     result.timings["record_s"] = round(time.perf_counter() - t0, 3)
     finish_attempt(ops_conn, result)

@@ -9,7 +9,11 @@ cast by Postgres once, from text that already passed the type checks. Day-partit
 entities: ``truncate`` the day's partition and COPY (FREEZE) straight into it — a temp table would
 write every row twice; other append-only entities: COPY into a temp table, ``delete`` the date,
 ``insert … select``; updatable
-entities: ``insert … on conflict (key) do update … where excluded.updated_at >= target.updated_at``.
+entities: ``insert … on conflict (key) do update … where excluded.updated_at >= target.updated_at``;
+other upserted entities (snapshots, lookback re-reads): ``… do update … where the business columns
+are distinct`` — an unchanged row is neither rewritten nor moved to another run date, so a full
+snapshot of 10 M unchanged customers writes nothing and re-running an older date steals no rows.
+Rows sent but not written are reported as superseded (counted with the duplicates in the ledger).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -70,23 +75,28 @@ def lock_entity_date(conn: psycopg.Connection, contract: EntityContract, day: da
     conn.execute("select pg_advisory_xact_lock(hashtext(%s), %s)", (contract.key, day.toordinal()))
 
 
-def _temp_table(conn: psycopg.Connection, contract: EntityContract) -> sql.Identifier:
+def _temp_table(conn: psycopg.Connection, contract: EntityContract, *, with_file: bool = True) -> sql.Identifier:
     name = sql.Identifier(f"_load_{contract.source}_{contract.name}")
     cols = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type])) for c in contract.columns]
-    cols += [sql.SQL("_source_file text"), sql.SQL("_source_row bigint")]
+    cols += [sql.SQL("_source_row bigint")] + ([sql.SQL("_source_file text")] if with_file else [])
     conn.execute(sql.SQL("create temp table {} ({}) on commit drop").format(name, sql.SQL(", ").join(cols)))
     return name
 
 
 def _insert_from_temp(conn: psycopg.Connection, contract: EntityContract, tmp: sql.Identifier,
-                      target: sql.Composable, batch_id: str, day: date) -> tuple[int, int]:
-    """Move rows from the temp table; returns (rows written, rows superseded by newer ones)."""
+                      target: sql.Composable, batch_id: str, day: date, *,
+                      source_file: str | None = None) -> tuple[int, int]:
+    """Move rows from the temp table; returns (rows written, rows superseded by newer ones).
+
+    ``source_file`` given: the batch came from one file/table, written as a literal (not streamed).
+    """
     business = [sql.Identifier(c) for c in contract.column_names]
     cols = sql.SQL(", ").join([*business, *map(sql.Identifier, ("_source_file", "_source_row", "_batch_id",
                                                                 "_data_date"))])
-    select = sql.SQL("select {}, _source_file, _source_row, {}::uuid, {}::date from {}").format(
-        sql.SQL(", ").join(business), sql.Literal(batch_id), sql.Literal(day), tmp)
-    if not contract.updatable:
+    file_expr = sql.Literal(source_file) if source_file is not None else sql.Identifier("_source_file")
+    select = sql.SQL("select {}, {}::text, _source_row, {}::uuid, {}::date from {}").format(
+        sql.SQL(", ").join(business), file_expr, sql.Literal(batch_id), sql.Literal(day), tmp)
+    if not contract.upsert:
         cur = conn.execute(sql.SQL("insert into {} ({}) {}").format(target, cols, select))
         return cur.rowcount, 0
     key = sql.SQL(", ").join(sql.Identifier(k) for k in contract.primary_key)
@@ -94,11 +104,16 @@ def _insert_from_temp(conn: psycopg.Connection, contract: EntityContract, tmp: s
         sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
         for c in [*contract.column_names, "_source_file", "_source_row", "_batch_id", "_data_date", "_loaded_at"]
         if c not in contract.primary_key)
-    up = sql.Identifier(contract.updated_at)  # type: ignore[arg-type]
+    if contract.updatable:
+        up = sql.Identifier(contract.updated_at)  # type: ignore[arg-type]
+        cond = sql.SQL("excluded.{up} >= target.{up} or target.{up} is null").format(up=up)
+    else:
+        cond = sql.SQL("({t}) is distinct from ({e})").format(
+            t=sql.SQL(", ").join(sql.SQL("target.{}").format(c) for c in business),
+            e=sql.SQL(", ").join(sql.SQL("excluded.{}").format(c) for c in business))
     cur = conn.execute(sql.SQL(
         "insert into {t} as target ({cols}) {select} on conflict ({key}) do update set {updates} "
-        "where excluded.{up} >= target.{up} or target.{up} is null").format(
-        t=target, cols=cols, select=select, key=key, updates=updates, up=up))
+        "where {cond}").format(t=target, cols=cols, select=select, key=key, updates=updates, cond=cond))
     sent = conn.execute(sql.SQL("select count(*) from {}").format(tmp)).fetchone()[0]  # type: ignore[index]
     return cur.rowcount, int(sent) - cur.rowcount
 
@@ -143,15 +158,16 @@ def write_batch(conn: psycopg.Connection, contract: EntityContract, day: date, b
                 after_chunk: Callable[[int], None] | None = None,
                 timings: dict[str, float] | None = None) -> WriteCounts:
     """The whole data transaction for one entity and date (see module doc)."""
-    import time
 
     timings = timings if timings is not None else {}
-    direct = not contract.updatable and contract.partition == "day"
-    columns = [*contract.column_names, SOURCE_FILE, SOURCE_ROW]
+    direct = not contract.upsert and contract.partition == "day"
+    files = loadable[SOURCE_FILE].dropna().unique() if SOURCE_FILE in loadable else []
+    # lineage constant for the whole batch is not streamed: a full file path on every row made
+    # the COPY stream ~2x the business data. Direct loads set it as column DEFAULTs of the day
+    # partition (reset before commit); temp-table loads add it as literals in the INSERT … SELECT.
+    single_file = str(files[0]) if len(files) == 1 else None
+    columns = [*contract.column_names, SOURCE_ROW] + ([] if single_file is not None else [SOURCE_FILE])
     t0 = time.perf_counter()
-    if direct:  # the day partition is replaced whole: COPY straight into it, lineage in the stream
-        loadable = loadable.assign(_batch_id=batch_id, _data_date=day.isoformat())
-        columns += ["_batch_id", "_data_date"]
     payload = csv_buffer(loadable, columns)
     timings["serialise_s"] = round(time.perf_counter() - t0, 3)
     with conn.transaction():
@@ -162,17 +178,26 @@ def write_batch(conn: psycopg.Connection, contract: EntityContract, day: date, b
             # truncate + COPY FREEZE in one transaction: no double write through a temp table, rows
             # written frozen (no later hint-bit rewrite); readers keep seeing the old day until commit
             conn.execute(sql.SQL("truncate {}").format(target))
+            constants = {"_batch_id": batch_id, "_data_date": day.isoformat()}
+            if single_file is not None:
+                constants[SOURCE_FILE] = single_file
+            for col, value in constants.items():
+                conn.execute(sql.SQL("alter table {} alter column {} set default {}").format(
+                    target, sql.Identifier(col), sql.Literal(value)))
             copy_rows(conn, target, columns, payload, after_chunk=after_chunk, freeze=True)
+            for col in constants:
+                conn.execute(sql.SQL("alter table {} alter column {} drop default").format(target, sql.Identifier(col)))
             loaded, superseded = len(loadable), 0
             timings["copy_s"] = round(time.perf_counter() - t0, 3)
         else:
-            tmp = _temp_table(conn, contract)
+            tmp = _temp_table(conn, contract, with_file=single_file is None)
             copy_rows(conn, tmp, columns, payload, after_chunk=after_chunk)
             timings["copy_s"] = round(time.perf_counter() - t0, 3)
             t0 = time.perf_counter()
-            if not contract.updatable:
+            if not contract.upsert:
                 conn.execute(sql.SQL("delete from {} where _data_date = %s").format(target), (day,))
-            loaded, superseded = _insert_from_temp(conn, contract, tmp, target, batch_id, day)
+            loaded, superseded = _insert_from_temp(conn, contract, tmp, target, batch_id, day,
+                                                   source_file=single_file)
             timings["replace_s"] = round(time.perf_counter() - t0, 3)
         quarantined = _write_quarantine(conn, contract, quarantine, batch_id, day)
         t0 = time.perf_counter()

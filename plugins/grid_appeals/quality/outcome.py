@@ -116,3 +116,33 @@ def row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     arrays = [pc.fill_null(pc.cast(_arrow(frame[c]), pa.string()), "\x00") for c in columns]
     joined = pc.binary_join_element_wise(*arrays, "\x1f")
     return pd.Series(joined.to_pandas(types_mapper=pd.ArrowDtype).astype("str").to_numpy(), index=frame.index)
+
+
+def derived_view(text: pd.DataFrame, typed: pd.DataFrame, contract: EntityContract) -> pd.DataFrame:
+    """The contract's cross-column ``checks`` as numeric ``_chk_<name>`` columns (NaN = not applicable).
+
+    Why derived columns: GX's pandas expectations are single-column or pairwise; expressing "the
+    TOU registers add up to the total" or "the order's day equals the day in its number" as one
+    numeric column lets GX (and the vectorised twin) check it with a plain between-expectation.
+    """
+    out: dict[str, pd.Series] = {}
+    for chk in contract.checks:
+        a = typed[chk.a]
+        if chk.a_day and pd.api.types.is_datetime64_any_dtype(a):
+            a = a.dt.normalize()
+        parts = []
+        for col in chk.b:
+            if chk.b_date_prefix:
+                parts.append(pd.to_datetime(text[col].str.slice(0, 8), format="%Y%m%d", errors="coerce"))
+            else:
+                parts.append(typed[col])
+        if pd.api.types.is_datetime64_any_dtype(a):
+            diff = (a - parts[0]).dt.total_seconds()
+            value = diff / 86400.0 if chk.unit == "days" else diff
+        else:
+            total = parts[0].astype("float64")
+            for part in parts[1:]:
+                total = total + part.astype("float64")
+            value = a.astype("float64") - total
+        out[chk.column] = pd.Series(np.asarray(value, dtype="float64"), index=text.index)
+    return pd.DataFrame(out, index=text.index)

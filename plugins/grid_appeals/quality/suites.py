@@ -10,7 +10,10 @@ Each expectation's ``meta`` says how the engine uses it:
 ``stage`` — ``received`` (the batch as extracted) or ``loaded`` (after quarantine and dedup);
 ``check: type`` marks the type-conformance regex, whose rows also fail if the cast fails
 (e.g. 2024-02-30 matches the date pattern but is no date).
-Interval bounds are GX suite parameters (``{"$PARAMETER": "interval_start"}``) filled per run.
+Interval bounds are GX suite parameters (``{"$PARAMETER": "interval_start"}``) filled per run;
+entities with ``lookback_days`` bound their event time from ``lookback_start`` instead.
+Contract ``checks`` (cross-column rules) become ``expect_column_values_to_be_between`` on a derived
+``_chk_<name>`` column (``view: derived``; the definition is kept in ``meta.derived``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ TYPE_PATTERNS: dict[str, str] = {
 }
 INTERVAL_START = "interval_start"
 INTERVAL_END = "interval_end"
+LOOKBACK_START = "lookback_start"
 
 
 def _exp(type_: str, meta: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -47,7 +51,7 @@ def _row(view: str = "text", **extra: Any) -> dict[str, Any]:
     return {"level": "row", "view": view, "stage": "received", **extra}
 
 
-def _column_expectations(col: ColumnSpec) -> list[dict[str, Any]]:
+def _column_expectations(col: ColumnSpec, lookback: bool = False) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if col.required:
         out.append(_exp("expect_column_values_to_not_be_null", _row(), column=col.name))
@@ -65,7 +69,7 @@ def _column_expectations(col: ColumnSpec) -> list[dict[str, Any]]:
                         column=col.name, min_value=col.min, max_value=col.max))
     if col.in_interval:
         out.append(_exp("expect_column_values_to_be_between", _row("typed", check="in_interval"),
-                        column=col.name, min_value={"$PARAMETER": INTERVAL_START},
+                        column=col.name, min_value={"$PARAMETER": LOOKBACK_START if lookback else INTERVAL_START},
                         max_value={"$PARAMETER": INTERVAL_END}, strict_max=True))
     elif col.not_future:
         out.append(_exp("expect_column_values_to_be_between", _row("typed", check="not_future"),
@@ -84,7 +88,13 @@ def suite_for(contract: EntityContract) -> dict[str, Any]:
              min_value=contract.row_count_min, max_value=contract.row_count_max),
     ]
     for col in contract.columns:
-        expectations += _column_expectations(col)
+        expectations += _column_expectations(col, lookback=contract.lookback_days > 0)
+    for chk in contract.checks:
+        derived = {"a": chk.a, "b": list(chk.b), "unit": chk.unit, "a_day": chk.a_day,
+                   "b_date_prefix": chk.b_date_prefix, "description": chk.description}
+        expectations.append(_exp("expect_column_values_to_be_between",
+                                 _row("derived", check="derived", derived=derived),
+                                 column=chk.column, min_value=chk.min, max_value=chk.max))
     if len(contract.primary_key) == 1:
         expectations.append(_exp("expect_column_values_to_be_unique", batch_loaded,
                                  column=contract.primary_key[0]))

@@ -22,8 +22,8 @@ import pandas as pd
 
 from grid_appeals.quality import vectorised
 from grid_appeals.quality.gx_engine import GxSession
-from grid_appeals.quality.outcome import Outcome, row_keys, typed_view
-from grid_appeals.quality.suites import INTERVAL_END, INTERVAL_START
+from grid_appeals.quality.outcome import Outcome, derived_view, row_keys, typed_view
+from grid_appeals.quality.suites import INTERVAL_END, INTERVAL_START, LOOKBACK_START
 from grid_appeals.sources.batch import SOURCE_FILE, SOURCE_ROW
 from grid_appeals.sources.contracts import EntityContract
 from grid_appeals.sources.files import has_replacement_char
@@ -54,21 +54,27 @@ class ValidationReport:
         return self.exact_duplicates + self.key_duplicates
 
 
-def interval_parameters(start_local: datetime, end_local: datetime) -> dict[str, Any]:
-    return {INTERVAL_START: pd.Timestamp(start_local), INTERVAL_END: pd.Timestamp(end_local)}
+def interval_parameters(start_local: datetime, end_local: datetime, lookback_days: int = 0) -> dict[str, Any]:
+    """Suite parameters of one run: the interval and its start widened by the entity's lookback."""
+    return {INTERVAL_START: pd.Timestamp(start_local), INTERVAL_END: pd.Timestamp(end_local),
+            LOOKBACK_START: pd.Timestamp(start_local) - pd.Timedelta(days=lookback_days)}
 
 
 def _row_outcomes(suite: dict[str, Any], frame: pd.DataFrame, contract: EntityContract,
                   params: dict[str, Any], gx: GxSession | None) -> list[Outcome]:
     row_exps = [e for e in suite["expectations"] if e.get("meta", {}).get("level") == "row"]
     typed, cast_failed = typed_view(frame, contract)
+    derived = derived_view(frame, typed, contract)
     if gx is None:
-        return [vectorised.evaluate_row(e, frame, typed, cast_failed, params) for e in row_exps]
+        typed_all = pd.concat([typed, derived], axis=1) if len(derived.columns) else typed
+        return [vectorised.evaluate_row(e, frame, typed_all, cast_failed, params) for e in row_exps]
     text_exps = [e for e in row_exps if e["meta"].get("view") == "text"]
     typed_exps = [e for e in row_exps if e["meta"].get("view") == "typed"]
+    derived_exps = [e for e in row_exps if e["meta"].get("view") == "derived"]
     business = frame[contract.column_names]
     outcomes = gx.validate(f"{suite['name']}.rows.text", text_exps, business, params)
     outcomes += gx.validate(f"{suite['name']}.rows.typed", typed_exps, typed[contract.column_names], params)
+    outcomes += gx.validate(f"{suite['name']}.rows.derived", derived_exps, derived, params)
     for o in outcomes:  # values that look right but do not cast (2024-02-30) fail the type check
         col = o.kwargs.get("column")
         if o.meta.get("check") == "type" and col in cast_failed and o.failed is not None:
@@ -108,11 +114,14 @@ def validate_batch(frame: pd.DataFrame, contract: EntityContract, suite: dict[st
                    start_local: datetime, end_local: datetime, *, gx: GxSession | None = None,
                    encoding_suspect: bool = False) -> ValidationReport:
     """Apply the dedup rules and the suite to ``frame`` (see module doc); never raises on bad data."""
-    params = interval_parameters(start_local, end_local)
+    params = interval_parameters(start_local, end_local, contract.lookback_days)
     received = len(frame)
     frame = frame.reset_index(drop=True)
-    # above gx_max_rows GX is not called at all: even a table-level expectation makes GX fingerprint
-    # the whole frame (pandas hashing, ~3 s per million rows); the vectorised twin decides alone
+    # Row-level expectations run in GX up to gx_max_rows; above it the vectorised twin evaluates
+    # them from the same suite JSON. Batch-level expectations always run in GX: above the limit on
+    # narrow projections (see _gx_batch), because GX fingerprints whatever frame it is handed
+    # (pandas hashing of every cell, ~3 s per million rows of 8 string columns).
+    gx_batch = gx
     use_gx_rows = gx is not None and received <= gx_max_rows()
     gx = gx if use_gx_rows else None
 
@@ -120,6 +129,8 @@ def validate_batch(frame: pd.DataFrame, contract: EntityContract, suite: dict[st
                       if e["meta"].get("level") == "batch" and e["meta"].get("stage") == "received"]
     if gx is not None:
         outcomes = gx.validate(f"{suite['name']}.received", batch_received, frame[contract.column_names], params)
+    elif gx_batch is not None:
+        outcomes = _gx_batch(gx_batch, f"{suite['name']}.received", batch_received, frame, contract, None, params)
     else:
         outcomes = [vectorised.evaluate_batch(e, frame) for e in batch_received]
 
@@ -144,6 +155,9 @@ def validate_batch(frame: pd.DataFrame, contract: EntityContract, suite: dict[st
                     if e["meta"].get("level") == "batch" and e["meta"].get("stage") == "loaded"]
     if use_gx_rows:
         outcomes += gx.validate(f"{suite['name']}.loaded", batch_loaded, loadable[contract.column_names], params)  # type: ignore[union-attr]
+    elif gx_batch is not None:
+        outcomes += _gx_batch(gx_batch, f"{suite['name']}.loaded", batch_loaded, loadable, contract, loaded_codes,
+                              params)
     else:
         outcomes += [vectorised.evaluate_batch(e, loadable, key_codes=loaded_codes) for e in batch_loaded]
     outcomes += row_outcomes
@@ -158,7 +172,38 @@ def validate_batch(frame: pd.DataFrame, contract: EntityContract, suite: dict[st
     return ValidationReport(
         received=received, loadable=loadable, quarantined=quarantined,
         exact_duplicates=int(exact.sum()), key_duplicates=key_dups, outcomes=outcomes,
-        batch_errors=errors, engine="gx" if use_gx_rows else "vectorised")
+        batch_errors=errors,
+        engine="gx" if use_gx_rows else ("gx(batch)+vectorised(rows)" if gx_batch is not None else "vectorised"))
+
+
+def _gx_batch(gx: GxSession, name: str, exps: list[dict[str, Any]], frame: pd.DataFrame,
+              contract: EntityContract, key_codes: np.ndarray | None, params: dict[str, Any]) -> list[Outcome]:
+    """Batch-level expectations evaluated by GX on narrow projections of a large batch.
+
+    What GX sees: the column set on a zero-row frame with the batch's columns; the row count on a
+    one-column int8 frame of the batch's length; key uniqueness on the factorised key (one int64
+    per row — equal keys ⇔ equal codes, so the compound-key expectation is evaluated as
+    ``expect_column_values_to_be_unique`` on that column and reported under the suite's own
+    expectation). Same verdicts, but GX hashes 1–8 bytes per row instead of every string cell.
+    """
+    out: list[Outcome] = []
+    for e in exps:
+        etype = e["type"]
+        if etype == "expect_table_columns_to_match_set":
+            view = frame[[c for c in frame.columns if not str(c).startswith("_")]].iloc[:0]
+            out += gx.validate(f"{name}.columns", [e], view, params)
+        elif etype == "expect_table_row_count_to_be_between":
+            out += gx.validate(f"{name}.rows", [e], pd.DataFrame({"_row": np.zeros(len(frame), np.int8)}), params)
+        elif etype in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+            codes = key_codes if key_codes is not None else pd.factorize(row_keys(frame, list(contract.primary_key)))[0]
+            proxy = {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "_key"}, "meta": e.get("meta", {})}
+            [o] = gx.validate(f"{name}.key", [proxy], pd.DataFrame({"_key": np.asarray(codes, np.int64)}), params)
+            o.expectation_type, o.kwargs = etype, e["kwargs"]
+            o.details["evaluated_on"] = "factorised key codes"
+            out.append(o)
+        else:
+            out.append(vectorised.evaluate_batch(e, frame))
+    return out
 
 
 def _batch_error(o: Outcome, contract: EntityContract) -> str:

@@ -23,6 +23,7 @@ class SimContext:
     scale: Scale
     defects: DefectRates
     mislabel_rate: float = 0.06
+    surge_rate: float = 0.1  # chance a planted topic surge starts on a given day (see surges.py)
     cache: dict = field(default_factory=dict)
 
     @cached_property

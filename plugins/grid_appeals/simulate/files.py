@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -111,16 +112,8 @@ def write_halls(ctx: SimContext, d: date, cfg: Settings, defects: list) -> dict[
     if day_has(d, s, "schema_drift_day", dr.schema_drift_day):
         sheet = sheet.drop(columns=["staff_no"]).rename(columns={"window_no": "window"})
         defects.append(("hall_ops", f"file:{d}", "schema_drift", "staff_no missing; window_no renamed window"))
-    import xlsxwriter
     path = out / f"hall_ops_{d:%Y%m%d}.xlsx"
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": False})
-    wb.set_properties({"created": datetime(d.year, d.month, d.day), "author": "queue-system"})
-    for name, frame in (("tickets", sheet), ("hall_daily", daily)):
-        ws = wb.add_worksheet(name)
-        ws.write_row(0, 0, list(frame.columns))
-        for r, row in enumerate(frame.astype(object).where(frame.notna(), None).itertuples(index=False), start=1):
-            ws.write_row(r, 0, [v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, pd.Timestamp) else v for v in row])
-    wb.close()
+    _write_workbook(path, d, (("tickets", sheet), ("hall_daily", daily)))
     n_gbk = 0
     broken = day_has(d, s, "broken_encoding_day", dr.broken_encoding_day)
     for hall_no in sorted(old):
@@ -136,3 +129,128 @@ def write_halls(ctx: SimContext, d: date, cfg: Settings, defects: list) -> dict[
         (out / f"hall_{hall_no}_{d:%Y%m%d}.csv").write_bytes(data)
         n_gbk += len(part)
     return {"hall_ticket": len(df)}
+
+
+_XLSX_STATIC = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '{sheets}'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '</Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+        'core-properties" Target="docProps/core.xml"/></Relationships>'),
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+        '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
+}
+
+
+def _col_letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _xml_escape(s: pd.Series) -> pd.Series:
+    return s.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False).str.replace(
+        ">", "&gt;", regex=False)
+
+
+def _sheet_xml(frame: pd.DataFrame) -> bytes:
+    """Worksheet XML built column-wise with vectorised string ops (inline strings, numbers)."""
+    frame = frame.reset_index(drop=True)  # the string maths below aligns on the index
+    n = len(frame)
+    rows = pd.Series(np.arange(2, n + 2).astype(str), dtype="str")
+    cells = pd.Series([""] * n, dtype="str")
+    head = []
+    for j, c in enumerate(frame.columns):
+        col = _col_letter(j)
+        head.append(f'<c r="{col}1" t="inlineStr"><is><t>{c}</t></is></c>')
+        s = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            txt, num = s.dt.strftime("%Y-%m-%d %H:%M:%S"), False
+        elif pd.api.types.is_bool_dtype(s):
+            txt, num = s.astype(int).astype("str"), True
+        elif pd.api.types.is_numeric_dtype(s):
+            txt, num = s.astype("str"), True
+        else:
+            o = s.astype(object)
+            o = o.map(lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, pd.Timestamp) else v)
+            txt, num = o.astype("str"), False
+        if num:
+            cell = '<c r="' + col + rows + '"><v>' + txt + "</v></c>"
+        else:
+            cell = '<c r="' + col + rows + '" t="inlineStr"><is><t>' + _xml_escape(txt) + "</t></is></c>"
+        cells = cells + cell.where(s.notna(), "").fillna("")
+    body = ('<row r="' + rows + '">' + cells + "</row>").str.cat()
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetData>'
+            f'<row r="1">{"".join(head)}</row>{body or ""}</sheetData></worksheet>').encode()
+
+
+def _write_workbook(path: Path, d: date, sheets: tuple[tuple[str, pd.DataFrame], ...]) -> None:
+    """Minimal .xlsx (inline strings, one style) written with vectorised string building.
+
+    Why not xlsxwriter/openpyxl: per-cell writes were the largest single cost of a simulated day.
+    Cell types are as a queue system exports them (timestamps as 'YYYY-MM-DD HH:MM:SS' text,
+    integers as numbers, missing cells absent); zip entries carry a fixed timestamp (the data day)
+    so the same seed and date give identical bytes.
+    """
+    import zipfile
+
+    names = [nm for nm, _ in sheets]
+    parts = dict(_XLSX_STATIC)
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace("{sheets}", "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(len(names))))
+    parts["xl/workbook.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+        + "".join(f'<sheet name="{nm}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, nm in enumerate(names))
+        + "</sheets></workbook>")
+    parts["xl/_rels/workbook.xml.rels"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + "".join(f'<Relationship Id="rId{i + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                  f'relationships/worksheet" Target="worksheets/sheet{i + 1}.xml"/>' for i in range(len(names)))
+        + f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+          'relationships/styles" Target="styles.xml"/></Relationships>')
+    parts["docProps/core.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>queue-system</dc:creator>'
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{d:%Y-%m-%d}T00:00:00Z</dcterms:created>'
+        "</cp:coreProperties>")
+    stamp = (max(d.year, 1980), d.month, d.day, 0, 0, 0)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for name, text in parts.items():
+            z.writestr(zipfile.ZipInfo(name, stamp), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+        for i, (_, frame) in enumerate(sheets):
+            z.writestr(zipfile.ZipInfo(f"xl/worksheets/sheet{i + 1}.xml", stamp), _sheet_xml(frame),
+                       compress_type=zipfile.ZIP_DEFLATED)

@@ -32,19 +32,56 @@ def _cum_season(d: date) -> float:
     return t + 0.22 * 365 / (4 * math.pi) * math.sin(4 * math.pi * (t - 15) / 365)
 
 
+def _jitter(ctx: SimContext, d: date, idx: np.ndarray | None) -> np.ndarray:
+    """Day d's register jitter, for all metering points or only ``idx`` (same numbers either way).
+
+    Why the PCG64 ``advance``: a stuck meter (ERC30) needs the register value of the fault's start
+    day for a handful of customers; drawing the whole 10 M stream of each start day just to pick a
+    few values took most of a province day. Each double consumes exactly one 64-bit output, so
+    jumping to position j reproduces ``random(n)[j]`` bit for bit.
+    """
+    rng = day_rng(ctx.seed, d, "metering")
+    if idx is None:
+        return rng.random(ctx.world.n_customers)
+    idx = np.asarray(idx, dtype=np.int64)
+    order = np.argsort(idx, kind="stable")
+    bg = rng.bit_generator
+    vals = np.empty(len(idx), dtype=np.float64)
+    pos = 0
+    for i in order:
+        j = int(idx[i])
+        if j < pos:  # repeated index
+            vals[i] = vals[order[np.searchsorted(idx[order], j)]]
+            continue
+        bg.advance(j - pos)
+        vals[i] = (int(bg.random_raw()) >> 11) * (1.0 / (1 << 53))
+        pos = j + 1
+    return vals
+
+
 def register_values(ctx: SimContext, d: date, idx: np.ndarray | None = None) -> np.ndarray:
-    """Forward active total (kWh) of each metering point at 00:00 of day d."""
+    """Forward active total (kWh) of each metering point (or of ``idx``) at 00:00 of day d."""
     w = ctx.world
     n = w.n_customers
     base = ctx.cached(("reg_base",), lambda: np.random.default_rng([ctx.seed, 31]).random(n) * 20000)
-    jitter = day_rng(ctx.seed, d, "metering").random(n)
-    v = base + w.cust_kwh.astype(np.float64) * (_cum_season(d) + 0.3 * jitter)
-    return v if idx is None else v[idx]
+    jitter = _jitter(ctx, d, idx)
+    if idx is None:
+        return base + w.cust_kwh.astype(np.float64) * (_cum_season(d) + 0.3 * jitter)
+    return base[idx] + w.cust_kwh[idx].astype(np.float64) * (_cum_season(d) + 0.3 * jitter)
 
 
 def readings(ctx: SimContext, d: date) -> pd.DataFrame:
-    """Frozen readings of day d with real meter-fault effects applied (before defects)."""
-    return ctx.cached(("readings", d), lambda: _readings(ctx, d))
+    """Frozen readings of day d with real meter-fault effects applied (before defects).
+
+    Only the two most recent days are kept (a day's file also carries late rows of the day before):
+    at province scale one day is ~10 M rows, so the general per-date cache would exhaust memory.
+    """
+    memo = ctx.cache.setdefault(("readings_memo",), {})
+    if d not in memo:
+        if len(memo) >= 2:
+            memo.pop(min(memo))
+        memo[d] = _readings(ctx, d)
+    return memo[d]
 
 
 def _readings(ctx: SimContext, d: date) -> pd.DataFrame:
@@ -67,19 +104,18 @@ def _readings(ctx: SimContext, d: date) -> pd.DataFrame:
         else:  # ERC13 meter failure: no frozen value
             missing[i] = True
     fail = rng.random(n) < 0.004  # ERC31 collection failure: no row at all
-    keep = ~fail
-    vv = np.round(v, 2)
-    parts = np.round(vv[:, None] * TOU_SPLIT[None, :], 2)
-    col_min = rng.integers(5, 240, n)
+    keep = np.flatnonzero(~fail)
+    col_min = rng.integers(5, 240, n)[keep]
+    vv = np.round(v[keep], 2)
+    miss = missing[keep]
     day0 = np.datetime64(datetime(d.year, d.month, d.day), "s")
-    df = pd.DataFrame({
-        "cust_idx": np.arange(n), "mp_no": 61000000000001 + np.arange(n, dtype=np.int64),
-        "data_date": d.isoformat(), "col_time": day0 + col_min.astype("timedelta64[m]"),
-        "pap_r": np.where(missing, np.nan, vv), "pap_r1": np.where(missing, np.nan, parts[:, 0]),
-        "pap_r2": np.where(missing, np.nan, parts[:, 1]), "pap_r3": np.where(missing, np.nan, parts[:, 2]),
-        "pap_r4": np.where(missing, np.nan, parts[:, 3]),
-    })
-    return df[keep].reset_index(drop=True)
+    cols = {"cust_idx": keep, "mp_no": 61000000000001 + keep, "data_date": d.isoformat(),
+            "col_time": day0 + col_min.astype("timedelta64[m]"), "pap_r": np.where(miss, np.nan, vv)}
+    for i, share in enumerate(TOU_SPLIT):
+        part = np.round(vv * share, 2)
+        part[miss] = np.nan
+        cols[f"pap_r{i + 1}"] = part
+    return pd.DataFrame(cols)
 
 
 def events(ctx: SimContext, d: date) -> pd.DataFrame:

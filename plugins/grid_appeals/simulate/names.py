@@ -7,6 +7,9 @@ Strings are derived from an integer index by hashing, so the 10 M-customer world
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from grid_appeals.simulate.rng import hash_uniform
 
@@ -61,21 +64,42 @@ def mobiles(keys: np.ndarray, seed: int, salt: int = 0) -> np.ndarray:
     return pre + np.char.zfill(num.astype(str), 8).astype(object)
 
 
-def addresses(keys: np.ndarray, seed: int, city: np.ndarray, county: np.ndarray, town: np.ndarray,
-              urban: np.ndarray) -> np.ndarray:
-    """Urban: street + number + community/building/unit/room; rural: town + village + group."""
+def _num_str(keys: np.ndarray, seed: int, lo: int, hi: int, salt: int) -> pa.Array:
+    return pc.cast(pa.array(lo + (hash_uniform(keys, seed, salt) * (hi - lo)).astype(np.int64)), pa.string())
+
+
+def addresses(keys: np.ndarray, seed: int, city, county, town, urban: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Urban: street + number + community/building/unit/room; rural: town + village + group.
+
+    ``city``/``county``/``town`` are per-row strings (arrays or Arrow arrays). Joined with Arrow's
+    vectorised string kernels, each form only for its own rows: object-array concatenation made
+    writing the 10 M-customer province world take minutes. Returns a pandas ``str`` array.
+    """
     keys = np.asarray(keys, dtype=np.int64)
-    o = np.array
+    urban = np.asarray(urban, dtype=bool)
+    city_a, county_a, town_a = (x if isinstance(x, pa.Array) else pa.array(np.asarray(x, dtype=object), pa.string())
+                                for x in (city, county, town))
 
-    def p(lst, salt):
-        return o(lst, dtype=object)[_pick(keys, seed, salt, len(lst))]
+    def p(k: np.ndarray, lst: list[str], salt: int) -> pa.Array:
+        return pa.array(lst, pa.string()).take(pa.array(_pick(k, seed, salt, len(lst))))
 
-    def num(lo, hi, salt):
-        return (lo + (hash_uniform(keys, seed, salt) * (hi - lo)).astype(np.int64)).astype(str).astype(object)
+    def lit(x: str) -> pa.Scalar:
+        return pa.scalar(x, pa.string())
 
-    urban_addr = (city + county + p(STREET_HEADS, 301) + p(STREET_TAILS, 302) + num(1, 400, 303) + "号"
-                  + p(COMMUNITY, 304) + p(COMMUNITY_TAILS, 305) + num(1, 36, 306) + "号楼" + num(1, 7, 307)
-                  + "单元" + num(1, 33, 308) + "0" + num(1, 5, 309) + "室")
-    rural_addr = (city + county + town + "镇" + p(VILLAGE_HEADS, 310) + p(VILLAGE_TAILS, 311) + "村"
-                  + num(1, 12, 312) + "组" + num(1, 90, 313) + "号")
-    return np.where(urban, urban_addr, rural_addr)
+    iu, ir = np.flatnonzero(urban), np.flatnonzero(~urban)
+    ku, kr = keys[iu], keys[ir]
+    tu, tr = pa.array(iu), pa.array(ir)
+    urban_addr = pc.binary_join_element_wise(
+        city_a.take(tu), county_a.take(tu), p(ku, STREET_HEADS, 301), p(ku, STREET_TAILS, 302),
+        _num_str(ku, seed, 1, 400, 303), lit("号"), p(ku, COMMUNITY, 304), p(ku, COMMUNITY_TAILS, 305),
+        _num_str(ku, seed, 1, 36, 306), lit("号楼"), _num_str(ku, seed, 1, 7, 307), lit("单元"),
+        _num_str(ku, seed, 1, 33, 308), lit("0"), _num_str(ku, seed, 1, 5, 309), lit("室"), lit(""))
+    rural_addr = pc.binary_join_element_wise(
+        city_a.take(tr), county_a.take(tr), town_a.take(tr), lit("镇"), p(kr, VILLAGE_HEADS, 310),
+        p(kr, VILLAGE_TAILS, 311), lit("村"), _num_str(kr, seed, 1, 12, 312), lit("组"),
+        _num_str(kr, seed, 1, 90, 313), lit("号"), lit(""))
+    pos = np.empty(len(keys), dtype=np.int64)
+    pos[iu] = np.arange(len(iu))
+    pos[ir] = len(iu) + np.arange(len(ir))
+    out = pa.concat_arrays([urban_addr, rural_addr]).take(pa.array(pos))
+    return out.to_pandas().array

@@ -40,6 +40,6 @@ def payments(ctx: SimContext, d: date) -> pd.DataFrame:
     secs = np.where(mode == "07", rng.integers(2 * 3600, 5 * 3600, n), rng.integers(7 * 3600, 23 * 3600, n))
     return pd.DataFrame({
         "key": d.toordinal() * 100_000_000 + np.arange(n, dtype=np.int64), "cust_idx": cust,
-        "pay_flow_no": [f"PF{d:%Y%m%d}{i + 1:09d}" for i in range(n)], "charge_ym": ym,
+        "pay_flow_no": np.char.add(f"PF{d:%Y%m%d}", np.char.zfill(np.arange(1, n + 1).astype(str), 9)).astype(object), "charge_ym": ym,
         "charge_date": pd.Timestamp(d) + pd.to_timedelta(secs, unit="s"), "pay_mode": mode, "rcv_amt": amt,
     })

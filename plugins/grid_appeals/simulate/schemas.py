@@ -66,6 +66,7 @@ create table if not exists appeal_truth (app_no varchar(16) primary key, created
   repeat_complaint boolean, late_arrival boolean, cust_no varchar(16), tg_no varchar(20));
 create table if not exists causal_link (child_app_no varchar(16), parent_ref varchar(32), parent_kind varchar(16),
   link_kind varchar(32), created_date date);
+alter table appeal_truth add column if not exists handle_time timestamp;
 create index if not exists causal_link_child on causal_link (child_app_no);
 create table if not exists outage_truth (outage_id bigint primary key, outage_date date, tg_no varchar(20),
   start_time timestamp, end_time timestamp, planned boolean, notified boolean, storm boolean, cause varchar(32),
@@ -79,7 +80,44 @@ create table if not exists defect_truth (sim_date date, entity varchar(24), row_
 create index if not exists defect_truth_date on defect_truth (sim_date);
 create table if not exists topic_surge (surge_date date, city_org_no varchar(16), station_org_no varchar(16),
   topic varchar(16), n_appeals integer, baseline numeric(8,2), cause varchar(32));
+alter table topic_surge add column if not exists planted boolean not null default false;
+alter table topic_surge add column if not exists surge_id varchar(16);
+alter table topic_surge add column if not exists n_planted integer;
+alter table topic_surge add column if not exists multiplier numeric(6,2);
+alter table topic_surge add column if not exists tg_nos text;
+alter table topic_surge add column if not exists surge_day integer;
 create table if not exists weather_truth (wx_date date, city_org_no varchar(16), tmax numeric(4,1), storm boolean,
   primary key (wx_date, city_org_no));
 create table if not exists row_counts (sim_date date, entity varchar(24), n integer, primary key (sim_date, entity));
+-- every complaint with the chain of earlier contacts it escalated from (oldest first, the
+-- complaint last), following appeal_truth.parent_app_no (= causal_link rows of parent_kind work_order)
+create or replace view complaint_chain as
+with recursive up(complaint_app_no, app_no, depth) as (
+  select app_no, app_no, 0 from appeal_truth where busi_type = '投诉'
+  union all
+  select u.complaint_app_no, a.parent_app_no, u.depth + 1
+  from up u join appeal_truth a on a.app_no = u.app_no
+  where a.parent_app_no is not null and u.depth < 20)
+select complaint_app_no, array_agg(app_no order by depth desc) as chain, max(depth) as n_prior_contacts
+from up group by complaint_app_no;
+-- for every non-complaint appeal: did it (directly or through repeat calls) escalate to a
+-- complaint, which one (the earliest) and when (the complaint's true acceptance time)
+create or replace view escalation_truth as
+with recursive up(complaint_app_no, complaint_at, app_no, depth) as (
+  select app_no, handle_time, parent_app_no, 1 from appeal_truth
+  where busi_type = '投诉' and parent_app_no is not null
+  union all
+  select u.complaint_app_no, u.complaint_at, a.parent_app_no, u.depth + 1
+  from up u join appeal_truth a on a.app_no = u.app_no
+  where a.parent_app_no is not null and u.depth < 20),
+firsts as (
+  select distinct on (u.app_no) u.app_no, u.complaint_app_no, u.complaint_at
+  from up u join appeal_truth a on a.app_no = u.app_no
+  where a.busi_type <> '投诉'
+  order by u.app_no, u.complaint_at, u.complaint_app_no)
+select a.app_no, a.created_date, a.handle_time, a.busi_type, a.intent, f.complaint_app_no is not null as escalated,
+       f.complaint_app_no, f.complaint_at as escalated_at,
+       round((extract(epoch from f.complaint_at - a.handle_time) / 3600)::numeric, 2) as hours_to_escalation
+from appeal_truth a left join firsts f using (app_no)
+where a.busi_type <> '投诉';
 """

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from grid_appeals.simulate import names
 from grid_appeals.simulate.rng import day_rng
@@ -77,9 +78,10 @@ class World:
         st = a["station_idx"].to_numpy()[area]
         city = a["city_idx"].to_numpy()[area]
         urban = a["urban"].to_numpy()[area]
-        city_name = self.cities["name"].to_numpy()[city]
-        county_name = self.stations["county_name"].to_numpy()[st]
-        town = self.stations["town"].to_numpy()[st]
+        # per-row place names as Arrow takes from the small city/station tables (no object arrays)
+        city_name = pa.array(("陕西省" + self.cities["name"]).tolist(), pa.string()).take(pa.array(city))
+        county_name = pa.array(self.stations["county_name"].tolist(), pa.string()).take(pa.array(st))
+        town = pa.array(self.stations["town"].tolist(), pa.string()).take(pa.array(st))
         elec = np.array(ELEC_CODES, dtype=object)[self.cust_elec[idx]]
         res = np.isin(elec, ["201", "202"])
         nm = names.person_names(idx, self.seed)
@@ -92,7 +94,7 @@ class World:
             "cons_name": np.where(res, nm, biz),
             "person": nm,
             "mobile": names.mobiles(idx, self.seed),
-            "elec_addr": names.addresses(idx, self.seed, np.full(len(idx), "陕西省", dtype=object) + city_name,
+            "elec_addr": names.addresses(idx, self.seed, city_name,
                                          county_name, town, urban),
             "elec_type_code": elec,
             "volt_code": np.array(VOLT_LIST, dtype=object)[self.cust_volt[idx]],

@@ -28,6 +28,26 @@ A contract file (``sources/contracts/<source>.yml``) looks like::
 
 SQL entities use ``conn_id`` (an Airflow connection id) and ``table`` instead of ``path``.
 ``GRID_CONTRACTS_DIR`` points the loader at another folder of contracts (tests, a real site).
+
+Further entity keys (see ``tests/fixtures/contracts/fixture.yml`` and the real contracts):
+
+- ``mode``: how rows of an interval are selected.
+  ``incremental`` (default) — by ``updated_at`` / ``event_time`` in the interval;
+  ``snapshot`` — the whole table on every run (small reference tables), upserted by key so only
+  changed rows are rewritten; ``changed`` — rows whose ``changed_columns`` (dates) fall in the
+  interval, plus a full snapshot when the raw table is empty or on ``full_snapshot_weekday``
+  (0 = Monday): avoids copying 10 M customers a day while still catching edits without a date.
+- ``lookback_days``: also select rows whose event time lies up to N days before the interval
+  (insert-only tables that receive late rows, files that carry the previous day's late rows);
+  such entities are upserted by key, an unchanged row is not rewritten.
+- ``header_map``: source header → contract column (a legacy export with Chinese headers lands
+  with the same English names); ``sheet`` picks an Excel sheet.
+- ``allow_missing``: a day without any file is an empty batch, not a failure (halls are closed on
+  Sundays and at 春节); the ledger records the day with 0 rows and a note.
+- ``checks``: cross-column rules evaluated on a derived numeric value, e.g. the TOU registers
+  must add up to the total (``difference`` of ``a`` and the sum of ``b``) or a ticket must be
+  called after it was taken; they become ordinary GX ``expect_column_values_to_be_between``
+  expectations on a derived ``_chk_<name>`` column.
 """
 
 from __future__ import annotations
@@ -45,15 +65,41 @@ ColumnType = Literal["text", "integer", "bigint", "numeric", "date", "timestamp"
 COLUMN_TYPES: tuple[str, ...] = ("text", "integer", "bigint", "numeric", "date", "timestamp", "boolean")
 
 # Named formats usable as ``format: <name>`` (a column may also give ``regex:`` directly).
-# Mobile 1[3-9]xxxxxxxxx, or a landline with area code, optional dash and extension-free.
+# Mobile 1[3-9]xxxxxxxxx, or a landline with a real area code (010, 02x, 0[3-9]xx), optional
+# dash, no extension. The area-code shape matters: "0" + a mobile (013812345678) is a typical
+# entry error that a lax 0\d{2,3}-?\d{7,8} would accept.
 NAMED_FORMATS: dict[str, str] = {
-    "phone": r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
+    "phone": r"^(?:1[3-9]\d{9}|0(?:10|2\d|[3-9]\d{2})-?\d{7,8})$",
     "mobile": r"^1[3-9]\d{9}$",
     "cons_no": r"^\d{10}$",  # 户号: 10 digits
     "mp_id": r"^\d{10,16}$",
     "org_no": r"^\d{5,11}$",
     "id_card": r"^\d{17}[\dXx]$",
 }
+
+
+@dataclass(frozen=True)
+class DerivedCheck:
+    """A cross-column rule: ``value = a - (sum of b)`` must lie in [min, max] (nulls are skipped).
+
+    ``unit`` (``seconds``/``days``) applies when the operands are timestamps; ``a_day: true``
+    truncates ``a`` to its date; ``b_date_prefix`` reads ``b`` as a text column whose first 8
+    characters are a ``YYYYMMDD`` date (a work-order number carries its creation day).
+    """
+
+    name: str
+    a: str
+    b: tuple[str, ...]
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+    a_day: bool = False
+    b_date_prefix: bool = False
+    description: str = ""
+
+    @property
+    def column(self) -> str:
+        return f"_chk_{self.name}"
 
 
 class ContractError(ValueError):
@@ -113,6 +159,13 @@ class EntityContract:
     row_count_min: int = 0
     row_count_max: int | None = None
     description: str = ""
+    mode: Literal["incremental", "snapshot", "changed"] = "incremental"
+    changed_columns: tuple[str, ...] = ()
+    full_snapshot_weekday: int | None = None
+    lookback_days: int = 0
+    header_map: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    allow_missing: bool = False
+    checks: tuple[DerivedCheck, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     # ---- derived --------------------------------------------------------------------------
@@ -136,8 +189,18 @@ class EntityContract:
 
     @property
     def updatable(self) -> bool:
-        """Updatable entities (work orders) are upserted by key; the rest replace their date."""
+        """Updatable entities (work orders) are upserted by key keeping the latest ``updated_at``."""
         return self.updated_at is not None
+
+    @property
+    def upsert(self) -> bool:
+        """Loaded by key instead of replacing the run date: updatable, snapshot/changed, SQL lookback.
+
+        A file entity's lookback only widens the accepted event dates (a day's file may carry the
+        previous day's late rows); the file is still the unit that a run replaces as a whole.
+        """
+        return (self.updatable or self.mode != "incremental"
+                or (self.lookback_days > 0 and self.connector == "sql"))
 
     @property
     def column_names(self) -> list[str]:
@@ -162,8 +225,26 @@ _COLUMN_KEYS = {f for f in ColumnSpec.__dataclass_fields__} | {"format"}
 _ENTITY_KEYS = {
     "name", "connector", "columns", "primary_key", "event_time", "updated_at", "conn_id", "table",
     "path", "format", "sheet", "encodings", "csv_delimiter", "partition", "bad_row_threshold",
-    "row_count", "description", "raw_schema", "timezone", "extra",
+    "row_count", "description", "raw_schema", "timezone", "extra", "mode", "changed_columns",
+    "full_snapshot_weekday", "lookback_days", "header_map", "allow_missing", "checks",
 }
+_CHECK_KEYS = {f for f in DerivedCheck.__dataclass_fields__}
+
+
+def _check(raw: dict[str, Any], names: list[str], where: str) -> DerivedCheck:
+    unknown = set(raw) - _CHECK_KEYS
+    if unknown:
+        raise ContractError(f"{where}: unknown check keys {sorted(unknown)}")
+    data = dict(raw)
+    b = data.get("b")
+    data["b"] = tuple([b] if isinstance(b, str) else (b or ()))
+    chk = DerivedCheck(**data)
+    for col in (chk.a, *chk.b):
+        if col not in names:
+            raise ContractError(f"{where}: check {chk.name!r} refers to unknown column {col!r}")
+    if chk.unit not in (None, "seconds", "days"):
+        raise ContractError(f"{where}: check {chk.name!r} unit must be seconds or days")
+    return chk
 
 
 def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
@@ -208,6 +289,18 @@ def _entity(source: str, defaults: dict[str, Any], raw: dict[str, Any], where: s
     rc = data.pop("row_count", None) or {}
     if "encodings" in data:
         data["encodings"] = tuple(data["encodings"])
+    if data.get("mode", "incremental") not in ("incremental", "snapshot", "changed"):
+        raise ContractError(f"{where}: mode must be incremental, snapshot or changed")
+    data["changed_columns"] = tuple(data.get("changed_columns") or ())
+    if data.get("mode") == "changed" and not data["changed_columns"] and data.get("full_snapshot_weekday") is None:
+        raise ContractError(f"{where}: mode changed needs changed_columns or full_snapshot_weekday")
+    if not set(data["changed_columns"]) <= set(names):
+        raise ContractError(f"{where}: changed_columns must name contract columns")
+    data["checks"] = tuple(_check(c, names, f"{where}.checks") for c in data.get("checks") or ())
+    hm = data.get("header_map") or {}
+    if not set(hm.values()) <= set(names):
+        raise ContractError(f"{where}: header_map targets {sorted(set(hm.values()) - set(names))} are not columns")
+    data["header_map"] = {str(k): str(v) for k, v in hm.items()}
     return EntityContract(
         source=source, columns=columns, primary_key=pk,
         row_count_min=int(rc.get("min", 0)),

@@ -6,6 +6,10 @@ contract's order: ``utf-8`` means UTF-8 with or without BOM (``utf-8-sig``, stri
 covers GBK/GB2312 exports from Windows tools. A file that is valid UTF-8 (with Chinese text) up to
 some line and then turns invalid is a *mixed* file — decoding it all as GB18030 would silently
 produce mojibake — so its undecodable lines are replaced and flagged for quarantine instead.
+Likewise a legacy GBK export with a few corrupt bytes: when no encoding decodes the whole file,
+the encoding that got furthest is used line by line (corrupt lines replaced and quarantined); the
+contract's bad-row threshold then decides whether the file as a whole is acceptable, and a file
+in a wrong encoding altogether still fails the batch because nearly every line is bad.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ def decode(data: bytes, encodings: tuple[str, ...], name: str) -> DecodedText:
     valid, non-ASCII UTF-8, the file is treated as UTF-8 with broken lines (see module doc).
     """
     errors: list[str] = []
+    furthest: tuple[int, str] | None = None
     for enc in encodings:
         codec = "utf-8-sig" if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") else enc
         try:
@@ -85,29 +90,47 @@ def decode(data: bytes, encodings: tuple[str, ...], name: str) -> DecodedText:
             errors.append(f"{enc}: invalid byte(s) {data[exc.start:exc.start + 4]!r} at byte {exc.start} "
                           f"(line {_line_of(data, exc.start)})")
             if codec == "utf-8-sig" and _is_utf8_text_prefix(data[: exc.start]):
-                return _replace_bad_utf8_lines(data)
+                return _replace_bad_lines(data, "utf-8")
+            if furthest is None or exc.start > furthest[0]:
+                furthest = (exc.start, codec)
             continue
         if codec == "utf-8-sig":
             body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
             return DecodedText(body, "utf-8-sig" if body is not data else "utf-8")
         return DecodedText(text.encode("utf-8"), enc)
+    if furthest is not None and furthest[0] > 0 and furthest[1] != "utf-8-sig":
+        decoded = _replace_bad_lines(data, furthest[1])
+        if decoded.replaced_lines <= max(1, data.count(b"\n") // 2):
+            return decoded
     raise SourceFileError(f"{name}: undecodable with any accepted encoding {list(encodings)}: "
                           + "; ".join(errors))
 
 
 def _is_utf8_text_prefix(prefix: bytes) -> bool:
-    """True if the valid prefix holds multi-byte UTF-8 (real UTF-8 text, not ASCII-only GBK)."""
-    return any(b >= 0x80 for b in prefix[-65536:]) or (len(prefix) > 1_000_000 and any(b >= 0x80 for b in prefix))
+    """True if complete lines before the failure hold multi-byte UTF-8 (real UTF-8 text).
+
+    Only whole lines count: a GBK header such as 票号 starts with a byte pair that happens to be
+    valid UTF-8 (C6 B1), which must not make a GBK file look like broken UTF-8.
+    """
+    head = prefix[: prefix.rfind(b"\n") + 1]
+    return any(b >= 0x80 for b in head[-65536:]) or (len(head) > 1_000_000 and any(b >= 0x80 for b in head))
 
 
-def _replace_bad_utf8_lines(data: bytes) -> DecodedText:
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+def _replace_bad_lines(data: bytes, codec: str) -> DecodedText:
+    """Decode line by line; lines invalid in ``codec`` keep U+FFFD marks (quarantined later)."""
+    utf8 = codec in ("utf-8", "utf-8-sig")
+    body = data[3:] if utf8 and data.startswith(b"\xef\xbb\xbf") else data
     lines = body.split(b"\n")
     bad = 0
     for i, line in enumerate(lines):
         try:
-            line.decode("utf-8")
+            text = line.decode(codec)
         except UnicodeDecodeError:
-            lines[i] = line.decode("utf-8", errors="replace").encode("utf-8")
+            text = line.decode(codec, errors="replace")
+            if REPLACEMENT not in text:  # the codec substituted something else: mark the line anyway
+                text += REPLACEMENT
             bad += 1
-    return DecodedText(b"\n".join(lines), "utf-8 (mixed)", replaced_lines=bad)
+        if not utf8 or text is not None:
+            lines[i] = text.encode("utf-8") if not utf8 or REPLACEMENT in text else line
+    label = "utf-8 (mixed)" if utf8 else f"{codec} (with undecodable lines)"
+    return DecodedText(b"\n".join(lines), label, replaced_lines=bad)

@@ -48,10 +48,16 @@ def resolve_paths(contract: EntityContract, data_date: date, cfg: Settings) -> l
     return paths
 
 
+def _map_header(header: list[str], contract: EntityContract) -> list[str]:
+    """Normalised source headers renamed through the contract's ``header_map`` (legacy exports)."""
+    mapping = {normalise_header(k): v for k, v in contract.header_map.items()}
+    return [mapping.get(h, h) for h in (normalise_header(x) for x in header)]
+
+
 def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.DataFrame, list[str]]:
-    first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
     header = next(csv.reader([first_line], delimiter=contract.csv_delimiter), [])
-    header = [normalise_header(h) for h in header]
+    header = _map_header(header, contract)
     if not header or header == [""]:
         raise SourceFileError(f"{name}: empty file (no header line)")
     check_columns(header, contract.column_names, where=name,
@@ -75,7 +81,7 @@ def _excel_frame(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, li
         frame = pd.read_excel(path, engine="calamine", sheet_name=contract.sheet, dtype=str)
     except Exception as exc:  # calamine raises its own error types for corrupt workbooks
         raise SourceFileError(f"{path}: unreadable workbook: {exc}") from exc
-    header = [normalise_header(c) for c in frame.columns]
+    header = _map_header(list(frame.columns), contract)
     check_columns(header, contract.column_names, where=str(path),
                   table=f"{contract.raw_schema}.{contract.raw_table}")
     frame.columns = header
@@ -104,7 +110,15 @@ def read_file(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, str, 
 def extract_files(contract: EntityContract, data_date: date, cfg: Settings) -> ExtractedBatch:
     """All of the day's files for the entity, concatenated; fails on the first unreadable file."""
     frames, notes, replaced = [], [], 0
-    paths = resolve_paths(contract, data_date, cfg)
+    try:
+        paths = resolve_paths(contract, data_date, cfg)
+    except SourceFileError as exc:
+        if not contract.allow_missing:
+            raise
+        empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in contract.column_names})
+        empty[SOURCE_FILE] = pd.Series([], dtype=object)
+        empty[SOURCE_ROW] = pd.Series([], dtype=np.int64)
+        return ExtractedBatch(empty, files=[], notes=[f"{exc} (allowed: loaded as an empty day)"])
     for path in paths:
         frame, encoding, bad = read_file(path, contract)
         frames.append(frame)

@@ -4,7 +4,10 @@ Why COPY (…) TO STDOUT as CSV: it is the fastest way out of Postgres and yield
 file drop, so SQL and file sources share one parser and one validation path. Rows are selected when
 their update time falls in [start, end), or their event time does and they were not updated after
 the interval (a later run will get that newer state) — so late status changes land on the day they
-happen and a backfill of an old date never stamps today's state onto it.
+happen and a backfill of an old date never stamps today's state onto it. Insert-only tables with
+late rows widen the event-time window by ``lookback_days``; ``snapshot`` entities select the whole
+table, ``changed`` entities the rows whose ``changed_columns`` fall in the interval (or the whole
+table when the caller asks for a full snapshot) — see :mod:`grid_appeals.sources.contracts`.
 
 Where the database lives is configuration: the contract's ``conn_id`` is an Airflow connection id.
 Resolution order: a ``conn_resolver`` callable (the DAG passes one backed by Airflow's
@@ -18,7 +21,7 @@ import io
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import numpy as np
@@ -68,19 +71,29 @@ def airflow_conn_resolver(conn_id: str) -> str:
     return uri.replace("postgres://", "postgresql://", 1)
 
 
-def _interval_query(contract: EntityContract, start: datetime, end: datetime) -> sql.Composed:
+def _interval_query(contract: EntityContract, start: datetime, end: datetime, *,
+                    full: bool = False) -> sql.Composed:
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in contract.column_names)
     table = sql.SQL(".").join(sql.Identifier(p) for p in contract.table.split("."))  # type: ignore[union-attr]
     s, e = sql.Literal(start), sql.Literal(end)
     ev = sql.Identifier(contract.event_time) if contract.event_time else None
-    if contract.updated_at:
+    if contract.mode == "snapshot" or (contract.mode == "changed" and full):
+        where = sql.SQL("true")
+    elif contract.mode == "changed" and not contract.changed_columns:
+        where = sql.SQL("false")  # refreshed by the periodic full snapshot only
+    elif contract.mode == "changed":
+        where = sql.SQL(" or ").join(
+            sql.SQL("({c} >= {s} and {c} < {e})").format(c=sql.Identifier(c), s=s, e=e)
+            for c in contract.changed_columns)
+    elif contract.updated_at:
         up = sql.Identifier(contract.updated_at)
         where = sql.SQL("({up} >= {s} and {up} < {e})").format(up=up, s=s, e=e)
         if ev is not None:
             where = sql.SQL("{w} or ({ev} >= {s} and {ev} < {e} and ({up} is null or {up} < {e}))").format(
                 w=where, ev=ev, up=up, s=s, e=e)
     elif ev is not None:
-        where = sql.SQL("{ev} >= {s} and {ev} < {e}").format(ev=ev, s=s, e=e)
+        lo = sql.Literal(start - timedelta(days=contract.lookback_days))
+        where = sql.SQL("{ev} >= {s} and {ev} < {e}").format(ev=ev, s=lo, e=e)
     else:
         where = sql.SQL("true")
     order = sql.SQL(", ").join(sql.Identifier(c) for c in contract.primary_key)
@@ -89,8 +102,11 @@ def _interval_query(contract: EntityContract, start: datetime, end: datetime) ->
 
 
 def extract_sql(contract: EntityContract, start_local: datetime, end_local: datetime, cfg: Settings,
-                conn_resolver: ConnResolver | None = None) -> ExtractedBatch:
-    """The interval's rows as a string frame; schema drift in the source table fails first."""
+                conn_resolver: ConnResolver | None = None, *, full: bool = False) -> ExtractedBatch:
+    """The interval's rows as a string frame; schema drift in the source table fails first.
+
+    ``full`` asks a ``changed``-mode entity for its whole table (first load, weekly snapshot).
+    """
     url = resolve_conn_url(contract.conn_id or "", cfg, conn_resolver)
     where = f"{contract.conn_id}:{contract.table}"
     buf = io.BytesIO()
@@ -102,7 +118,7 @@ def extract_sql(contract: EntityContract, start_local: datetime, end_local: date
         found = [normalise_header(d.name) for d in cur.description or []]
         check_columns(found, contract.column_names, where=where,
                       table=f"{contract.raw_schema}.{contract.raw_table}")
-        query = _interval_query(contract, start_local, end_local)
+        query = _interval_query(contract, start_local, end_local, full=full)
         with conn.cursor().copy(sql.SQL("copy ({}) to stdout with (format csv, header false)").format(query)) as cp:
             for block in cp:
                 buf.write(block)
@@ -119,4 +135,5 @@ def extract_sql(contract: EntityContract, start_local: datetime, end_local: date
     frame = table_pa.to_pandas()
     frame[SOURCE_FILE] = where
     frame[SOURCE_ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
-    return ExtractedBatch(frame, files=[where], notes=[f"{where}: {len(frame)} rows"])
+    how = "full snapshot" if contract.mode == "snapshot" or full else contract.mode
+    return ExtractedBatch(frame, files=[where], notes=[f"{where}: {len(frame)} rows ({how})"])

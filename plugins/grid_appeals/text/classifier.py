@@ -37,6 +37,14 @@ from grid_appeals.text.lexicons import lexicon_fingerprint
 TARGETS = ("business_type", "complaint_class", "second_level")
 BUSINESS_TYPES = ("故障报修", "业务咨询", "服务申请", "投诉", "举报", "意见", "建议", "表扬")
 COMPLAINT_CLASSES = ("服务投诉", "营业投诉", "停送电投诉", "供电质量投诉", "电网建设投诉")
+# second level → complaint class (State Grid 95598 complaint rules); used to make predictions consistent
+SECOND_LEVELS = {
+    "服务态度": "服务投诉", "服务行为规范": "服务投诉", "营业时间": "服务投诉", "服务渠道/设施": "服务投诉",
+    "业扩报装": "营业投诉", "用电变更": "营业投诉", "抄表催费": "营业投诉", "电费电价": "营业投诉", "电能计量": "营业投诉",
+    "业务收费": "营业投诉", "停送电信息公告": "停送电投诉", "停电计划执行": "停送电投诉", "抢修服务": "停送电投诉",
+    "电压质量": "供电质量投诉", "供电可靠性": "供电质量投诉", "施工行为": "电网建设投诉", "电力设施安全": "电网建设投诉",
+}
+HIERARCHY_WEIGHT = 0.5  # share of the second-level model's vote in the complaint-class probabilities
 MODEL_FORMAT = 1
 log = logging.getLogger(__name__)
 _WHITE_SPACES = re.compile(r"\s\s+")  # what sklearn's char_wb analyzer collapses
@@ -171,6 +179,32 @@ class _FastPredictor:
         return out
 
 
+def consistent_hierarchy(p_class: np.ndarray, class_labels: Sequence[str], p_sub: np.ndarray,
+                         sub_labels: Sequence[str], weight: float = HIERARCHY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """Combine the complaint-class and second-level models and make the second level imply the class.
+
+    Why: the two models are trained on the same complaint texts but see different label
+    granularity, so their errors are partly independent; summing the second-level probabilities
+    per class gives a second opinion on the class (an ensemble for free). Then the second level is
+    chosen *within* the chosen class — a "电压质量" second level under "营业投诉" would be a label
+    no agent could file. Returns (class probabilities, second-level scores): the latter are
+    P(class) × P(sub | class) for the subs of the most likely class and 0 elsewhere, so the
+    second level's argmax lies in the predicted class and its confidence is a joint probability.
+    """
+    index = {label: i for i, label in enumerate(class_labels)}
+    owner = np.array([index.get(SECOND_LEVELS.get(str(sub), ""), -1) for sub in sub_labels])
+    if (owner < 0).any():  # unknown labels (custom taxonomy): leave both models alone
+        return p_class, p_sub
+    vote = np.zeros_like(p_class)
+    np.add.at(vote.T, owner, p_sub.T)
+    combined = (1 - weight) * p_class + weight * vote
+    within = np.zeros_like(p_class)
+    np.add.at(within.T, owner, p_sub.T)
+    joint = p_sub / np.maximum(within[:, owner], 1e-12) * combined[:, owner]
+    best = combined.argmax(axis=1)
+    return combined, np.where(owner[None, :] == best[:, None], joint, 0.0)
+
+
 @dataclass
 class TextClassifier:
     """One fitted pipeline per target plus the metadata that identifies the model."""
@@ -210,7 +244,13 @@ class TextClassifier:
         positions = [unique.setdefault(doc, len(unique)) for doc in docs]
         distinct = list(unique)
         per_doc: list[dict[str, dict[str, Any]]] = [{} for _ in distinct]
-        for target, probabilities in self._probabilities(distinct).items():
+        probs = self._probabilities(distinct)
+        if "complaint_class" in probs and "second_level" in probs and self.metadata.get("hierarchy", True):
+            probs["complaint_class"], probs["second_level"] = consistent_hierarchy(
+                probs["complaint_class"], list(self.models["complaint_class"].classes_),
+                probs["second_level"], list(self.models["second_level"].classes_),
+                float(self.metadata.get("hierarchy_weight", HIERARCHY_WEIGHT)))
+        for target, probabilities in probs.items():
             classes = self.models[target].classes_
             best = probabilities.argmax(axis=1)
             confidence = probabilities[np.arange(len(best)), best]

@@ -45,5 +45,5 @@ def _syllable(char: str) -> str:
 
 def doc_pinyin(doc: Doc) -> list[str]:
     """Pinyin syllable unigrams and bigrams of the Chinese characters (tones dropped)."""
-    syllables = [s for s in (_syllable(c) for c in doc.text) if s]
+    syllables = [s for s in map(_syllable, doc.text) if s]
     return syllables + [f"{a}_{b}" for a, b in pairwise(syllables)]

@@ -10,17 +10,28 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 MIN_KEYWORD_LEN = 2
+_DIRECT_SOLVE_MAX = 400  # graphs up to this many nodes are solved exactly (dense n×n is cheap)
 
 
 _PLACE_SUFFIX = re.compile(r"(省|市|区|县|镇|乡|路|街|巷)$")
+
+
+@lru_cache(maxsize=1)
+def _mask_words() -> frozenset[str]:
+    """Labels of PII masks ("[手机号]" is segmented as [, 手机号, ]): placeholders, not keywords."""
+    from grid_appeals.text.pii import MASKS
+
+    return frozenset(label.strip("[]") for label in MASKS.values())
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +44,8 @@ def _business_words() -> frozenset[str]:
 def _candidate(token: str) -> bool:
     """Keyword candidates: no masks, masked names (张某), numbers or place names (they are entities)."""
     if len(token) < MIN_KEYWORD_LEN or token.startswith("[") or token.endswith("某") or token.isdigit():
+        return False
+    if token in _mask_words():
         return False
     return not (_PLACE_SUFFIX.search(token) and token not in _business_words())
 
@@ -89,51 +102,78 @@ class IdfModel:
 
 
 def tfidf_keywords(tokens: Sequence[str], idf: IdfModel | None, top_k: int = 5) -> list[tuple[str, float]]:
-    """Top-k (word, weight) by term frequency × corpus IDF (plain frequency without an IDF)."""
-    counts = Counter(t for t in tokens if _candidate(t))
+    """Top-k (word, weight) by term frequency × corpus IDF (plain frequency without an IDF).
+
+    Ties are broken by first occurrence, so the result is deterministic.
+    """
+    counts: dict[str, int] = {}
+    for token in tokens:
+        if token in counts:
+            counts[token] += 1
+        elif _candidate(token):
+            counts[token] = 1  # dicts keep insertion order = first occurrence
     if not counts:
         return []
     total = sum(counts.values())
-    scored = [(w, c / total * (idf.idf.get(w, idf.default_idf) if idf else 1.0)) for w, c in counts.items()]
-    scored.sort(key=lambda kv: (-kv[1], tokens.index(kv[0])))
+    table, default = (idf.idf, idf.default_idf) if idf else ({}, 1.0)
+    scored = [(w, c / total * (table.get(w, default) if idf else 1.0)) for w, c in counts.items()]
+    scored.sort(key=lambda kv: -kv[1])  # stable: equal weights stay in first-occurrence order
     return [(w, round(s, 4)) for w, s in scored[:top_k]]
 
 
 def textrank_keywords(tokens: Sequence[str], top_k: int = 5, window: int = 5,
                       damping: float = 0.85, iterations: int = 30, tol: float = 1e-4) -> list[tuple[str, float]]:
-    """Top-k (word, score) by PageRank over the co-occurrence graph of candidate tokens."""
+    """Top-k (word, score) by PageRank over the co-occurrence graph of candidate tokens.
+
+    ``iterations``/``tol`` only apply to graphs too large to solve exactly (see ``_textrank``).
+    """
     return list(_textrank(tuple(tokens), top_k, window, damping, iterations, tol))
 
 
 @lru_cache(maxsize=32768)
 def _textrank(tokens: tuple[str, ...], top_k: int, window: int, damping: float, iterations: int,
               tol: float) -> tuple[tuple[str, float], ...]:
+    """PageRank with numpy: the co-occurrence matrix is built from shifted index arrays and
+    iterated as a matrix-vector product (the former dict-of-Counters graph and per-node Python
+    sums were the most expensive step of the whole pipeline on long appeals)."""
     words = [t for t in tokens if _candidate(t)]
     if not words:
         return ()
-    graph: dict[str, Counter[str]] = defaultdict(Counter)
-    for i, word in enumerate(words):
-        for other in words[i + 1:i + window]:
-            if other != word:
-                graph[word][other] += 1
-                graph[other][word] += 1
-    if not graph:
+    first: dict[str, int] = {}
+    for word in words:
+        first.setdefault(word, len(first))  # node id = order of first occurrence
+    n = len(first)
+    ids = [first[w] for w in words]
+    # each co-occurrence (a before b within the window, a ≠ b) as a flat index a·n+b
+    flat = [a * n + b for offset in range(1, window) for a, b in zip(ids, ids[offset:], strict=False) if a != b]
+    if not flat:
         return ((words[0], 1.0),)
-    nodes = list(graph)
-    out_weight = {n: sum(graph[n].values()) for n in nodes}
-    # incoming edges with their normalised weights, computed once instead of per iteration
-    incoming = {n: [(m, w / out_weight[m]) for m, w in graph[n].items()] for n in nodes}
-    score = dict.fromkeys(nodes, 1.0)
+    counts = np.bincount(flat, minlength=n * n).reshape(n, n)
+    weights = (counts + counts.T).astype(float)
+    degree = weights.sum(axis=1)
+    nodes = list(range(n))
+    if not degree.all():  # words whose only neighbour is themselves are no nodes
+        keep = np.flatnonzero(degree)
+        nodes = keep.tolist()
+        weights, degree = weights[np.ix_(keep, keep)], degree[keep]
+    transition = weights / degree  # column m: m's weight spread over its edges
+    size = len(nodes)
     base = 1 - damping
-    for _ in range(iterations):
-        new = {n: base + damping * sum(score[m] * w for m, w in incoming[n]) for n in nodes}
-        delta = max(abs(new[n] - score[n]) for n in nodes)
-        score = new
-        if delta < tol:
-            break
-    top = max(score.values())
-    first = {}
-    for index, word in enumerate(words):
-        first.setdefault(word, index)
-    ranked = sorted(nodes, key=lambda n: (-score[n], first[n]))
-    return tuple((n, round(score[n] / top, 4)) for n in ranked[:top_k])
+    if size <= _DIRECT_SOLVE_MAX:
+        # the fixed point the power iteration converges to, score = base + d·T·score, solved
+        # directly: one LAPACK call instead of ~30 rounds of small numpy operations
+        score = np.linalg.solve(np.eye(size) - damping * transition, np.full(size, base))
+    else:
+        score = np.ones(size)
+        for _ in range(iterations):
+            new = base + damping * (transition @ score)
+            delta = float(np.abs(new - score).max())
+            score = new
+            if delta < tol:
+                break
+    values = score.tolist()
+    top = max(values)
+    names = list(first)
+    # highest score first; equal (rounded) scores in order of first occurrence (= node id)
+    ranked = sorted((-round(v / top, 4), node) for v, node in zip(values, nodes, strict=True))
+    return tuple((names[node], -neg) for neg, node in ranked[:top_k])

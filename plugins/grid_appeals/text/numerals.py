@@ -17,6 +17,7 @@ DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, 
           "六": 6, "七": 7, "八": 8, "九": 9, "幺": 1}
 UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万"
+_NUMERAL_SET = frozenset(NUMERAL_CHARS + "半")
 
 # units after which a numeral is a quantity. "个" between numeral and an hour unit is dropped
 # (三个小时 → 3小时) but kept before 多 (三个多小时 → 3个多小时) and before 月 (三个月 ≠ 3月, March)
@@ -108,7 +109,7 @@ def _decimal(match: re.Match[str]) -> str:
 
 def convert_numerals(text: str) -> str:
     """Rewrite quantity numerals as digits, leaving protected phrases untouched."""
-    if not any(c in NUMERAL_CHARS or c == "半" for c in text):
+    if _NUMERAL_SET.isdisjoint(text):  # set test in C; most clauses have no Chinese numeral
         return text
     pieces: list[str] = []
     last = 0

@@ -5,10 +5,16 @@ large backfill into chunks for a process pool (jieba's ``enable_parallel`` only 
 the global tokenizer, so parallelism is done here, each worker building its tokenizer once).
 Topics, entities and urgency are read from 受理内容 (the customer's words); 处理意见 is
 normalised and masked too so it can be stored and searched safely.
+
+Performance notes (issue 5): segmentation is memoised per clause (``segmenter``), whole texts
+per process (``preprocess``), and the classifier analyses each batch once for all targets. The
+process pool forks from a parent that has already built the tokenizer, the address matcher and
+the rules (``warm_up``), sends big chunks, and the parent only concatenates results.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,12 +25,58 @@ from typing import Any
 from grid_appeals.text.entities import extract_entities
 from grid_appeals.text.features import Doc
 from grid_appeals.text.keywords import IdfModel, textrank_keywords, tfidf_keywords
+from grid_appeals.text.lexicons import lexicon_fingerprint
 from grid_appeals.text.preprocess import prepare_text
-from grid_appeals.text.segmenter import get_tokenizer, tokenize
+from grid_appeals.text.segmenter import clause_cache_info, clear_clause_cache, get_tokenizer, tokenize
 from grid_appeals.text.sentiment import score_text
 from grid_appeals.text.topics import match_topics
 
-DEFAULT_CHUNK = 400
+DEFAULT_CHUNK = 500
+# keys of every output record: what the nlp.appeal_text table is built from. ``predictions`` and
+# ``model_version`` are only present when a model was given.
+OUTPUT_FIELDS = ("app_no", "tag", "tags", "accept_text", "opinion_text", "pii_masked", "tokens", "keywords",
+                 "entities", "topics", "topic_hits", "sentiment_score", "sentiment_level", "sentiment_cues",
+                 "lexicon_version")
+
+
+def warm_up() -> None:
+    """Build everything lazy once (tokenizer, cpca, rules, OpenCC table, pinyin dictionary).
+
+    Called in the parent before forking so workers share these read-only structures instead of
+    each building them, and by benchmarks so timings do not include one-off start-up costs.
+    """
+    from grid_appeals.text.address import cpca_module
+    from grid_appeals.text.features import doc_pinyin
+    from grid_appeals.text.normalise import _boilerplate, _traditional_chars
+    from grid_appeals.text.numerals import _protected_pattern
+    from grid_appeals.text.sentiment import escalation_cues
+    from grid_appeals.text.topics import topic_rules
+
+    get_tokenizer()
+    cpca_module()
+    _traditional_chars()
+    _boilerplate()
+    _protected_pattern()
+    topic_rules()
+    escalation_cues()
+    lexicon_fingerprint()
+    doc_pinyin(Doc("电", ()))
+
+
+def clear_caches() -> None:
+    """Forget every per-text memo (not the tokenizer or rules): for cold-cache benchmarks and after
+    a lexicon reload."""
+    from grid_appeals.text.address import extract_address
+    from grid_appeals.text.features import _syllable
+    from grid_appeals.text.keywords import _textrank
+    from grid_appeals.text.normalise import normalise
+
+    clear_clause_cache()
+    prepare_text.cache_clear()
+    normalise.cache_clear()
+    _textrank.cache_clear()
+    extract_address.cache_clear()
+    _syllable.cache_clear()
 
 
 def process_record(record: Mapping[str, Any], idf: IdfModel | None = None, top_k: int = 5,
@@ -34,6 +86,7 @@ def process_record(record: Mapping[str, Any], idf: IdfModel | None = None, top_k
     opinion = prepare_text(record.get("handle_opinion") or "")
     tokens = tokenize(accept.text)
     sentiment = score_text(accept.text)
+    topic_hits = match_topics(accept.text)
     result = {
         "app_no": record.get("app_no"),
         "tag": accept.tag,
@@ -47,10 +100,13 @@ def process_record(record: Mapping[str, Any], idf: IdfModel | None = None, top_k
             "textrank": [w for w, _ in textrank_keywords(tokens, top_k)],
         },
         "entities": [e.as_dict() for e in extract_entities(accept.text, with_address=with_address)],
-        "topics": [hit["topic"] for hit in match_topics(accept.text)],
+        "topics": [hit["topic"] for hit in topic_hits],
+        "topic_hits": topic_hits,
         "sentiment_score": sentiment["score"],
         "sentiment_level": sentiment["level"],
-        "sentiment_cues": [{"cue": c["cue"], "weight": c["weight"], "text": c["text"]} for c in sentiment["cues"]],
+        "sentiment_cues": [{"cue": c["cue"], "weight": c["weight"], "text": c["text"], "start": c["start"],
+                            "end": c["end"]} for c in sentiment["cues"]],
+        "lexicon_version": lexicon_fingerprint(),
     }
     return result, Doc(accept.text, tuple(tokens))
 
@@ -79,8 +135,20 @@ def process_batch(records: Iterable[Mapping[str, Any]], idf: IdfModel | None = N
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(idf: IdfModel | str | Path | None, model: Any, top_k: int, with_address: bool) -> None:
-    """Runs once per worker: tokenizer, IDF and model are loaded here, not per chunk."""
+def _init_worker(idf: IdfModel | str | Path | None, model: Any, top_k: int, with_address: bool,
+                 single_thread_blas: bool = True) -> None:
+    """Runs once per worker: tokenizer, IDF and model are loaded here, not per chunk.
+
+    BLAS is limited to one thread per worker: the pool already uses every core, and OpenBLAS's
+    own threads (spinning on TextRank's and the classifier's tiny matrices) cost ~10-30 % CPU.
+    """
+    if single_thread_blas:  # only in pool workers, never in the caller's process
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            pass
     get_tokenizer()
     if isinstance(idf, (str, Path)):
         idf = IdfModel.load(idf)
@@ -91,33 +159,54 @@ def _init_worker(idf: IdfModel | str | Path | None, model: Any, top_k: int, with
     _worker_state.update(idf=idf, model=model, top_k=top_k, with_address=with_address)
 
 
-def _run_chunk(chunk: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _run_chunk(chunk: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], int, int]:
+    """One chunk in a worker: results plus this chunk's clause-cache hits and misses."""
     state = _worker_state
-    return process_batch(chunk, state["idf"], state["model"], state["top_k"], state["with_address"])
+    before = clause_cache_info()
+    results = process_batch(chunk, state["idf"], state["model"], state["top_k"], state["with_address"])
+    after = clause_cache_info()
+    return results, after.hits - before.hits, after.misses - before.misses
 
 
 def process_parallel(records: Sequence[Mapping[str, Any]], processes: int | None = None,
                      idf: IdfModel | str | Path | None = None, model: Any = None, top_k: int = 5,
                      with_address: bool = True, chunk_size: int = DEFAULT_CHUNK,
-                     start_method: str | None = None) -> list[dict[str, Any]]:
+                     start_method: str | None = None, stats: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """``process_batch`` over a process pool; output order equals input order.
 
-    ``fork`` (default on Linux) lets workers inherit an already-built tokenizer; pass
-    ``start_method="spawn"`` from a threaded host process. Models/IDFs may be given as paths so
-    that each worker loads its own copy once.
+    ``fork`` (default on Linux) lets workers inherit an already-built tokenizer, address matcher
+    and model; pass ``start_method="spawn"`` from a threaded host process. Models/IDFs may be
+    given as paths so that each worker loads its own copy once. Chunks are large (the per-chunk
+    cost is pickling records out and results back) but at least two per process, so a slow chunk
+    does not leave a core idle at the end. ``stats``, if given, receives chunk count and the
+    workers' clause-cache hits, misses and hit rate.
     """
     processes = processes or os.cpu_count() or 1
     if processes <= 1 or len(records) <= chunk_size:
-        _init_worker(idf, model, top_k, with_address)
-        return _run_chunk(list(records))
+        _init_worker(idf, model, top_k, with_address, single_thread_blas=False)
+        results, hits, misses = _run_chunk(list(records))
+        _record_stats(stats, 1, hits, misses)
+        return results
     method = start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     if method == "fork":
-        get_tokenizer()  # build once in the parent; forked workers share it copy-on-write
-    chunks = [list(records[i:i + chunk_size]) for i in range(0, len(records), chunk_size)]
+        warm_up()  # build once in the parent; forked workers share it copy-on-write
+    size = max(1, min(chunk_size, math.ceil(len(records) / (processes * 2))))
+    chunks = [list(records[i:i + size]) for i in range(0, len(records), size)]
     context = multiprocessing.get_context(method)
+    out: list[dict[str, Any]] = []
+    hits = misses = 0
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker,
                              initargs=(idf, model, top_k, with_address)) as pool:
-        out: list[dict[str, Any]] = []
-        for part in pool.map(_run_chunk, chunks):
+        for part, part_hits, part_misses in pool.map(_run_chunk, chunks):
             out.extend(part)
+            hits += part_hits
+            misses += part_misses
+    _record_stats(stats, len(chunks), hits, misses)
     return out
+
+
+def _record_stats(stats: dict[str, Any] | None, chunks: int, hits: int, misses: int) -> None:
+    if stats is not None:
+        total = hits + misses
+        stats.update(chunks=chunks, clause_cache_hits=hits, clause_cache_misses=misses,
+                     clause_cache_hit_rate=hits / total if total else 0.0)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from grid_appeals.text.lexicons import LEXICON_DIR
+from grid_appeals.text.rx import first_chars, may_match
 from grid_appeals.text.topics import is_negated
 
 ESCALATION_CUES = LEXICON_DIR / "escalation_cues.tsv"
@@ -31,12 +32,18 @@ class Cue:
     category: str
     weight: float
     pattern: re.Pattern[str]
+    # characters a match can start with (None: unknown): cues absent from the text are skipped
+    prefilter: frozenset[str] | None = field(default=None, compare=False)
 
 
 def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
     rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
     reader = csv.DictReader(rows, delimiter="\t")
-    return tuple(Cue(r["cue"], r["category"], float(r["weight"]), re.compile(r["pattern"])) for r in reader)
+    cues = []
+    for r in reader:
+        pattern = re.compile(r["pattern"])
+        cues.append(Cue(r["cue"], r["category"], float(r["weight"]), pattern, first_chars(pattern)))
+    return tuple(cues)
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +54,10 @@ def escalation_cues() -> tuple[Cue, ...]:
 def score_text(text: str, cues: tuple[Cue, ...] | None = None) -> dict[str, Any]:
     """``{score, points, level, cues:[{cue, category, weight, text, start, end}]}``."""
     fired: list[dict[str, Any]] = []
+    chars = set(text)
     for cue in cues or escalation_cues():
+        if not may_match(cue.prefilter, chars):
+            continue
         for match in cue.pattern.finditer(text):
             if cue.category in NEGATABLE and is_negated(text, match.start(), NEGATORS, 2):
                 continue

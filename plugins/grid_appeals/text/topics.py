@@ -8,7 +8,7 @@ Each returned topic carries the cue text and span that fired it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from grid_appeals.text.lexicons import LEXICON_DIR
+from grid_appeals.text.rx import first_chars, may_match
 
 TOPIC_RULES = LEXICON_DIR / "topic_rules.yaml"
 _CLAUSE_BREAK = re.compile(r"[，。！？；：\n]")
@@ -28,6 +29,9 @@ class TopicRule:
     negatable: bool
     requires_any: tuple[re.Pattern[str], ...] = ()
     excludes: tuple[re.Pattern[str], ...] = ()
+    # characters a cue match can start with (None: unknown); the rule is skipped without any
+    # regex search when none of them occurs in the text
+    prefilter: frozenset[str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,15 @@ def _compile_union(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
 
 def load_topic_rules(path: Path = TOPIC_RULES) -> TopicRules:
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    rules = tuple(
-        TopicRule(name, _compile_union(spec.get("cues")), bool(spec.get("negatable", True)),
-                  _compile_all(spec.get("requires_any")), _compile_all(spec.get("excludes")))
-        for name, spec in (data.get("topics") or {}).items()
-    )
+    rules = []
+    for name, spec in (data.get("topics") or {}).items():
+        cues = _compile_union(spec.get("cues"))
+        starts = [first_chars(p) for p in cues]
+        prefilter = None if not cues or None in starts else frozenset().union(*starts)  # type: ignore[arg-type]
+        rules.append(TopicRule(name, cues, bool(spec.get("negatable", True)), _compile_all(spec.get("requires_any")),
+                               _compile_all(spec.get("excludes")), prefilter))
     negators = tuple(sorted(data.get("negators", []), key=len, reverse=True))
-    return TopicRules(rules, negators, int(data.get("negation_window", 3)))
+    return TopicRules(tuple(rules), negators, int(data.get("negation_window", 3)))
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +88,10 @@ def match_topics(text: str, rules: TopicRules | None = None) -> list[dict[str, A
     """Topics whose cues fire on ``text``: ``[{topic, cue, start, end}]`` (first firing cue)."""
     rules = rules or topic_rules()
     hits: list[dict[str, Any]] = []
+    chars = set(text)
     for rule in rules.rules:
+        if not may_match(rule.prefilter, chars):
+            continue
         if rule.excludes and any(p.search(text) for p in rule.excludes):
             continue
         if rule.requires_any and not any(p.search(text) for p in rule.requires_any):

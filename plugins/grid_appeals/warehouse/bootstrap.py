@@ -13,11 +13,11 @@ from grid_appeals.config import Settings, settings
 from grid_appeals.warehouse.connection import connect, ensure_database
 
 RAW_SCHEMAS = ("raw_95598", "raw_marketing", "raw_metering", "raw_hall")
-LOADER_SCHEMAS = (*RAW_SCHEMAS, "quarantine", "ops", "nlp")
+LOADER_SCHEMAS = (*RAW_SCHEMAS, "quarantine", "ops", "nlp", "ml")
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
 SCHEMAS = (*LOADER_SCHEMAS, *DBT_SCHEMAS)
 
-LOADER_ROLE = "grid_loader"  # writes raw_*, quarantine, ops, nlp
+LOADER_ROLE = "grid_loader"  # writes raw_*, quarantine, ops, nlp, ml
 TRANSFORMER_ROLE = "grid_transformer"  # dbt: reads the loader's schemas, owns staging..marts
 BI_ROLE = "bi_reader"  # BI tools: SELECT on marts only
 ROLES = (LOADER_ROLE, TRANSFORMER_ROLE, BI_ROLE)
@@ -66,8 +66,26 @@ def _statements(owner: str) -> list[sql.Composable]:
     return stmts
 
 
-def bootstrap(cfg: Settings | None = None) -> dict[str, int]:
-    """Create the deployment's databases, schemas and roles. Safe to run any number of times."""
+def ensure_platform_tables(conn) -> int:
+    """Tables the platform owns outside dbt (raw/quarantine per source contract, ledger, nlp, ml,
+    heartbeat), created empty so dbt sources resolve on a fresh warehouse before any load."""
+    from grid_appeals.analytics.propensity import DDL as PROPENSITY_DDL
+    from grid_appeals.load.ddl import ensure_tables
+    from grid_appeals.orchestration.selfcheck import DDL as HEARTBEAT_DDL
+    from grid_appeals.sources.contracts import load_contracts
+    from grid_appeals.text.appeal_text_task import DDL as APPEAL_TEXT_DDL
+
+    for ddl in (HEARTBEAT_DDL, APPEAL_TEXT_DDL, PROPENSITY_DDL):
+        conn.execute(ddl)
+    contracts = load_contracts()
+    for contract in contracts:
+        ensure_tables(contract, conn)
+    return len(contracts)
+
+
+def bootstrap(cfg: Settings | None = None, *, tables: bool = True) -> dict[str, int]:
+    """Create the deployment's databases, schemas, roles (and, with ``tables``, the platform's
+    own tables). Safe to run any number of times."""
     cfg = cfg or settings()
     created = sum(ensure_database(cfg.db_name(db), cfg=cfg) for db in DATABASES)
     with connect("warehouse", cfg=cfg, autocommit=True) as conn:
@@ -77,6 +95,8 @@ def bootstrap(cfg: Settings | None = None) -> dict[str, int]:
         try:
             for stmt in _statements(owner):
                 conn.execute(stmt)
+            entities = ensure_platform_tables(conn) if tables else 0
         finally:
             conn.execute("select pg_advisory_unlock(hashtext('grid_appeals.bootstrap'))")
-    return {"databases_created": created, "schemas": len(SCHEMAS), "roles": len(ROLES)}
+    return {"databases_created": created, "schemas": len(SCHEMAS), "roles": len(ROLES),
+            "source_entities": entities}

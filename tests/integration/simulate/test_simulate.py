@@ -24,6 +24,7 @@ RATES = DefectRates(duplicate=0.03, missing_required=0.03, invalid_code=0.02, ma
 JULY = (date(2024, 7, 8), date(2024, 7, 21))
 SF = (date(2024, 2, 5), date(2024, 2, 11))  # 除夕 = 2024-02-09
 SEED = 11
+SURGE_RATE = 0.3  # more planted surges than the default so a short window surely has some
 
 TABLES = {"src_95598": ["arc_s_95598_wkst", "s_comm_rec", "s_region_outrage"],
           "src_marketing": ["a_pay_flow", "s_app", "c_cons"]}
@@ -48,8 +49,8 @@ def sim(cfg):
         drop_database(cfg.db_name(db), cfg=cfg)
     import shutil
     shutil.rmtree(cfg.landing_dir, ignore_errors=True)
-    simulate(*SF, scale="tiny", seed=SEED, cfg=cfg, defects=RATES)
-    simulate(*JULY, scale="tiny", seed=SEED, cfg=cfg, defects=RATES)
+    simulate(*SF, scale="tiny", seed=SEED, cfg=cfg, defects=RATES, surge_rate=SURGE_RATE)
+    simulate(*JULY, scale="tiny", seed=SEED, cfg=cfg, defects=RATES, surge_rate=SURGE_RATE, workers=2)
     return cfg
 
 
@@ -61,7 +62,9 @@ def _q(cfg, db, sql, *args):
 
 def test_regenerating_one_date_changes_nothing(sim):
     before = _checksums(sim)
-    simulate(date(2024, 7, 14), date(2024, 7, 14), scale="tiny", seed=SEED, cfg=sim, defects=RATES)
+    # generated in-process, while the fixture's July run used two worker processes
+    simulate(date(2024, 7, 14), date(2024, 7, 14), scale="tiny", seed=SEED, cfg=sim, defects=RATES,
+             surge_rate=SURGE_RATE, workers=1)
     after = _checksums(sim)
     assert before == after
 
@@ -150,3 +153,55 @@ def test_pipeline_never_references_truth_db():
             if "sim_truth" in f.read_text(encoding="utf-8", errors="ignore"):
                 offenders.append(str(f))
     assert not offenders, offenders
+
+
+def test_planted_surges_stand_out_at_their_station(sim):
+    planted = _q(sim, "sim_truth", "select * from topic_surge where planted")
+    assert len(planted) >= 2, "expected planted surges in the window"
+    assert not _q(sim, "sim_truth", "select 1 from topic_surge where not planted and surge_id is not null").shape[0]
+    t = _q(sim, "sim_truth", "select app_no, created_date, topic, intent, cause, event_ref from appeal_truth")
+    src = _q(sim, "src_95598", "select distinct on (app_no) app_no, org_no, tg_no, accept_content from arc_s_95598_wkst "
+                               "where org_no is not null order by app_no")
+    m = t.merge(src, on="app_no")
+    for r in planted.itertuples():
+        cell = m[(m["created_date"] == r.surge_date) & (m["org_no"] == r.station_org_no) & (m["topic"] == r.topic)]
+        mine = m[m["event_ref"] == r.surge_id]
+        mine = mine[mine["created_date"] == r.surge_date]
+        # the surge's appeals carry the station's org_no, one of its 台区 and the topic's phrasing
+        assert len(mine) >= 0.75 * r.n_planted, (r.surge_id, len(mine))  # a few rows lose org_no (defect)
+        assert (mine["org_no"] == r.station_org_no).all()
+        assert mine["tg_no"].isin(r.tg_nos.split(",")).all()
+        assert (mine["topic"] == r.topic).all() and (mine["cause"] == "planted_surge").all()
+        # well above the station × topic baseline (at least 4x, and at least 6 appeals)
+        assert len(cell) >= max(6, 4 * float(r.baseline)), (r.surge_id, len(cell), r.baseline)
+    # scenario hints make part of the texts mention the cause
+    hints = m[m["cause"] == "planted_surge"]["accept_content"].str.contains("客户称").mean()
+    assert 0.3 < hints < 0.9, hints
+
+
+def test_escalation_truth_and_complaint_chains(sim):
+    esc = _q(sim, "sim_truth", "select * from escalation_truth")
+    t = _q(sim, "sim_truth", "select app_no, busi_type, parent_app_no, handle_time from appeal_truth")
+    assert len(esc) == (t["busi_type"] != "投诉").sum()
+    assert 0.005 < esc["escalated"].mean() < 0.2, esc["escalated"].mean()
+    e = esc[esc["escalated"]]
+    assert (e["escalated_at"] >= e["handle_time"]).all()
+    # every direct parent of a complaint that is not itself a complaint is marked escalated
+    c = t[(t["busi_type"] == "投诉") & t["parent_app_no"].notna()]
+    # (parents created on days that were never simulated are not in appeal_truth)
+    parents = (set(c["parent_app_no"]) & set(t["app_no"])) - set(t.loc[t["busi_type"] == "投诉", "app_no"])
+    assert parents <= set(e["app_no"])
+    chains = _q(sim, "sim_truth", "select complaint_app_no, chain from complaint_chain where n_prior_contacts >= 1")
+    assert len(chains) > 10
+    first = chains.iloc[0]
+    assert first["chain"][-1] == first["complaint_app_no"]
+
+
+def test_time_limits_follow_working_days(sim):
+    df = _q(sim, "src_95598", "select busi_type_code, source_code, handle_time, time_limit_hours from arc_s_95598_wkst "
+                              "where busi_type_code = '004' and source_code <> '03' and handle_time::date "
+                              "between '2024-07-08' and '2024-07-21' and to_char(handle_time, 'YYYYMMDD') = left(app_no, 8)")
+    df["dow"] = pd.DatetimeIndex(df["handle_time"]).dayofweek
+    # 投诉: 4 working days: Monday → Friday (96 h), Friday → Thursday (144 h)
+    assert set(df.loc[df["dow"] == 0, "time_limit_hours"]) == {96}
+    assert set(df.loc[df["dow"] == 4, "time_limit_hours"]) == {144}

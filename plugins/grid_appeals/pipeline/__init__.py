@@ -1,0 +1,1 @@
+"""Runs of the platform's steps by date, shared by the DAGs and the in-process CLI backfill."""

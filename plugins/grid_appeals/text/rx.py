@@ -1,0 +1,96 @@
+"""Cheap pre-filters for the business users' regexes (topic rules, escalation cues).
+
+Why: topics and cues are dozens of alternations that are searched in every appeal, and Python's
+``re`` has no literal pre-scan for patterns that start with a group, so each search walks the
+whole text trying every branch at every position, although most cues cannot occur at all. The
+first characters a pattern can start with are known from its parse tree; if none of them is in
+the text (a set test at C speed), the search is skipped. The analysis is conservative: anything
+it does not understand (``.``, ``\\d``, negated sets, case folding, empty matches) yields ``None``,
+meaning "always search".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+try:  # Python ≥ 3.11
+    from re import _constants as C  # type: ignore[attr-defined]
+    from re import _parser as P  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_constants as C  # type: ignore[no-redef]
+    import sre_parse as P  # type: ignore[no-redef]
+
+_MAX_RANGE = 512  # character ranges wider than this are not expanded (give up instead)
+_REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT)}
+_ZERO_WIDTH = {C.AT, C.ASSERT, C.ASSERT_NOT}
+
+
+class _Unknown(Exception):
+    """The pattern uses something the analysis does not model."""
+
+
+def _first(items: Any) -> tuple[set[str], bool]:
+    """(possible first characters, can match empty) of a parsed sequence."""
+    chars: set[str] = set()
+    for op, arg in items:
+        item_chars, nullable = _first_item(op, arg)
+        chars |= item_chars
+        if not nullable:
+            return chars, False
+    return chars, True
+
+
+def _first_item(op: Any, arg: Any) -> tuple[set[str], bool]:
+    if op is C.LITERAL:
+        return {chr(arg)}, False
+    if op is C.IN:
+        chars: set[str] = set()
+        for sub_op, sub_arg in arg:
+            if sub_op is C.LITERAL:
+                chars.add(chr(sub_arg))
+            elif sub_op is C.RANGE and sub_arg[1] - sub_arg[0] <= _MAX_RANGE:
+                chars.update(chr(c) for c in range(sub_arg[0], sub_arg[1] + 1))
+            else:
+                raise _Unknown
+        return chars, False
+    if op is C.BRANCH:
+        chars, nullable = set(), False
+        for alternative in arg[1]:
+            alt_chars, alt_nullable = _first(alternative)
+            chars |= alt_chars
+            nullable = nullable or alt_nullable
+        return chars, nullable
+    if op is C.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = arg
+        if add_flags & re.IGNORECASE:
+            raise _Unknown
+        return _first(sub)
+    if op in _REPEATS:
+        low, _high, sub = arg
+        chars, nullable = _first(sub)
+        return chars, nullable or low == 0
+    if op in _ZERO_WIDTH:
+        return set(), True
+    raise _Unknown
+
+
+def first_chars(pattern: re.Pattern[str] | str) -> frozenset[str] | None:
+    """Characters every match of ``pattern`` starts with, or None if that cannot be bounded."""
+    source = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+    flags = pattern.flags if isinstance(pattern, re.Pattern) else 0
+    if flags & re.IGNORECASE or not isinstance(source, str):
+        return None
+    try:
+        parsed = P.parse(source, flags)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        chars, nullable = _first(parsed)
+    except (_Unknown, re.error):
+        return None
+    return None if nullable or not chars else frozenset(chars)
+
+
+def may_match(prefilter: frozenset[str] | None, text_chars: set[str] | frozenset[str]) -> bool:
+    """False only if a pattern with this prefilter certainly has no match in the text."""
+    return prefilter is None or not prefilter.isdisjoint(text_chars)
