@@ -36,13 +36,23 @@ class BackfillReport:
         return "\n".join(lines)
 
 
+def _ingest_one(key: str, day: date, cfg: Settings) -> tuple[date, str, dict | None, str | None]:
+    """One (entity, day) load in a worker process; failures come back as messages."""
+    from grid_appeals.load.ingest import BatchFailed
+    from grid_appeals.pipeline.ingest_tasks import ingest
+
+    start, end = day_interval(day)
+    try:
+        return day, key, ingest(key, start, end, cfg=cfg), None
+    except BatchFailed as exc:
+        return day, key, None, str(exc)
+
+
 def backfill(first: date, last: date, *, sources: Sequence[str] = SOURCES, cfg: Settings | None = None,
-             progress: bool = True, mart: bool = True) -> BackfillReport:
+             progress: bool = True, mart: bool = True, jobs: int = 2) -> BackfillReport:
     """Ingest every entity of ``sources`` for every day in [first, last], then (``mart``) run the
     mart step once for the whole window: text mining per day, ONE dbt build for the range, the
     propensity scores per day, the GX gate and publish."""
-    from grid_appeals.load.ingest import BatchFailed
-    from grid_appeals.pipeline.ingest_tasks import ingest
     from grid_appeals.sources.contracts import load_contracts
 
     cfg = cfg or settings()
@@ -53,17 +63,29 @@ def backfill(first: date, last: date, *, sources: Sequence[str] = SOURCES, cfg: 
     dates = list(days(first, last))
     report = BackfillReport()
     bar = tqdm(total=len(dates) * len(entities), unit="batch", disable=not progress)
-    for day in dates:
-        start, end = day_interval(day)
-        for key in entities:
-            bar.set_description(f"{day} {key}")
-            try:
-                row = ingest(key, start, end, cfg=cfg)
-                report.ok.append((day, key))
-                report.rows[key] = report.rows.get(key, 0) + int(row.get("rows_loaded", 0))
-            except BatchFailed as exc:
-                report.failed.append((day, key, str(exc)))
-            bar.update(1)
+    work = [(key, day) for day in dates for key in entities]
+
+    def record(day: date, key: str, row: dict | None, error: str | None) -> None:
+        if error is None and row is not None:
+            report.ok.append((day, key))
+            report.rows[key] = report.rows.get(key, 0) + int(row.get("rows_loaded", 0))
+        else:
+            report.failed.append((day, key, error or "unknown error"))
+        bar.set_description(f"{day} {key}")
+        bar.update(1)
+
+    if jobs <= 1:
+        for key, day in work:
+            record(*_ingest_one(key, day, cfg))
+    else:
+        # batches are independent and idempotent (advisory locks serialise the same entity+day),
+        # so the CPU-bound validation of different batches can use both cores
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for result in pool.map(_ingest_one, *zip(*work, strict=True), [cfg] * len(work)):
+                record(*result)
     bar.close()
     if mart and not report.failed:
         from grid_appeals.pipeline.mart_tasks import run_mart_window

@@ -10,7 +10,7 @@ def _run(args: argparse.Namespace) -> int:
     from grid_appeals.pipeline.backfill import backfill
 
     report = backfill(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to),
-                      sources=args.sources, mart=not args.no_mart)
+                      sources=args.sources, mart=not args.no_mart, jobs=args.jobs)
     print(report.summary())
     return 1 if report.failed else 0
 
@@ -22,5 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, help="last day (inclusive), YYYY-MM-DD")
     p.add_argument("--sources", nargs="+", default=list(SOURCES), choices=SOURCES)
+    p.add_argument("--jobs", type=int, default=2, help="parallel load processes (default 2 = cores)")
     p.add_argument("--no-mart", action="store_true", help="load raw only; skip text mining, dbt and publish")
     p.set_defaults(func=_run)

@@ -61,7 +61,7 @@ class GxSession:
         result = vd.run(batch_parameters={"dataframe": frame}, expectation_parameters=params,
                         result_format=RESULT_FORMAT)
         outcomes = []
-        for exp, r in zip(expectations, result.results, strict=True):
+        for exp, r in zip(expectations, _align(expectations, result.results), strict=True):
             res = r.result or {}
             failed = None
             if "unexpected_index_list" in res:
@@ -84,3 +84,42 @@ class GxSession:
             self.context.build_data_docs(site_names=["grid_raw"])
         except Exception:  # docs are a convenience: never fail a load because rendering failed
             log.warning("building GX data docs failed", exc_info=True)
+
+
+def _align(expectations: list[dict[str, Any]], results: list[Any]) -> list[Any]:
+    """GX results in the order of ``expectations``.
+
+    GX 1.x does not return results in suite order (it groups them by metric), so pairing them by
+    position attributes failures to the wrong expectation: a null check would be blamed for a
+    regex failure. Pair each expectation with the result whose configuration has its type and
+    kwargs; GX normalises some kwargs (list order, substituted parameters, added ``batch_id``), so
+    values are compared loosely and, failing that, by type and column.
+    """
+    import json
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, list | tuple | set):
+            return sorted((norm(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str))
+        if isinstance(value, dict):
+            return {k: norm(v) for k, v in value.items()}
+        return value
+
+    def key(kind: str, kwargs: dict[str, Any], names: Any) -> str:
+        return kind + json.dumps({k: norm(kwargs.get(k)) for k in sorted(names)}, sort_keys=True, default=str)
+
+    remaining = list(results)
+    ordered = []
+    for exp in expectations:
+        names = exp["kwargs"].keys()
+        wanted = key(exp["type"], exp["kwargs"], names)
+        same_type = [r for r in remaining if r.expectation_config.type == exp["type"]]
+        match = next((r for r in same_type
+                      if key(exp["type"], dict(r.expectation_config.kwargs), names) == wanted), None)
+        if match is None:
+            column = exp["kwargs"].get("column")
+            match = next((r for r in same_type if dict(r.expectation_config.kwargs).get("column") == column), None)
+        if match is None:
+            raise RuntimeError(f"GX returned no result for {exp['type']} {exp['kwargs']}")
+        remaining.remove(match)
+        ordered.append(match)
+    return ordered

@@ -52,6 +52,7 @@ Further entity keys (see ``tests/fixtures/contracts/fixture.yml`` and the real c
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,12 +312,24 @@ def _entity(source: str, defaults: dict[str, Any], raw: dict[str, Any], where: s
 
 
 def parse_contract_file(path: Path) -> list[EntityContract]:
-    """Parse one ``<source>.yml`` into its entity contracts (validating every key)."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Parse one ``<source>.yml`` into its entity contracts (validating every key).
+
+    Cached by (path, mtime, size): a backfill asks for contracts once per batch, and parsing the
+    YAML each time cost more than loading a small table. An edited file is re-read.
+    """
+    stat = path.stat()
+    return list(_parse_cached(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(path_str: str, _mtime_ns: int, _size: int) -> tuple[EntityContract, ...]:
+    path = Path(path_str)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     source = doc.get("source") or path.stem
     defaults = {k: doc[k] for k in ("raw_schema", "timezone", "conn_id", "encodings") if k in doc}
-    return [_entity(source, defaults, e, f"{path.name}:{e.get('name', '?')}")
-            for e in doc.get("entities", [])]
+    return tuple(_entity(source, defaults, e, f"{path.name}:{e.get('name', '?')}")
+                 for e in doc.get("entities", []))
 
 
 def contracts_dir() -> Path:

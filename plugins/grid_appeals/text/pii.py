@@ -103,14 +103,16 @@ def classify_number(digits: str, before: str, after: str) -> str | None:
         return "account"
     if _CARD_CUE.search(before) and len(body) >= 12:
         return "bank_card"
-    if _UNIT_AFTER.match(after) and not _PHONE_CUE.search(before):
-        return None
     core = body
     for prefix in ("0086", "86"):
         if core.startswith(prefix) and len(core) == 11 + len(prefix) and core[len(prefix)] == "1":
             core = core[len(prefix):]
+    # a mobile-shaped number is personal whatever follows it (no one counts 13,826,687,718 户):
+    # checked before the unit rule, so a misspelt cue (联系店话) or a glued 户号 cannot hide it
     if re.fullmatch(r"1[3-9]\d{9}", core):
         return "mobile"
+    if _UNIT_AFTER.match(after) and not _PHONE_CUE.search(before):
+        return None
     if re.fullmatch(r"\d{17}[\dX]", body):
         if _valid_date(int(body[6:10]), int(body[10:12]), int(body[12:14])) or body.endswith("X"):
             return "id_card"

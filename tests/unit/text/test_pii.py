@@ -71,3 +71,12 @@ def test_prepare_masks_before_anything_else() -> None:
     assert prepared.tag == "停电报修"
     assert "1234" not in prepared.text and "建国" not in prepared.text
     assert prepared.text.endswith("停电3个多小时")
+
+
+def test_mobile_masked_even_with_misspelt_cue_and_glued_unit() -> None:
+    """Found by the marts' GX gate: 联系店话 (typo of 电话) + a number glued to 户号 leaked."""
+    from grid_appeals.text.preprocess import prepare_text
+
+    out = prepare_text("电表职示灯常亮。联系店话：13826687718户号：6100000001。").text
+    assert "13826687718" not in out and "6100000001" not in out
+    assert prepare_text("停电影响3户").text == "停电影响3户"

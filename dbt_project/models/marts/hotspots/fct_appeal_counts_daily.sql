@@ -47,6 +47,8 @@ by_level as (
 )
 
 select
+    org_level || '|' || org_id || '|' || dimension || '|' || dimension_value || '|' || accepted_date::text
+        as count_cell_id,
     accepted_date as appeal_date,
     org_level,
     org_id,
@@ -55,4 +57,4 @@ select
     count(distinct work_order_id) as appeals
 from by_level
 where org_id is not null and dimension_value is not null
-group by 1, 2, 3, 4, 5
+group by 1, 2, 3, 4, 5, 6

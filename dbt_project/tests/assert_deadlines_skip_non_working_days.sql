@@ -1,0 +1,5 @@
+-- A working-day deadline always ends right after a working day (never on a weekend or holiday).
+select a.work_order_id, a.reply_deadline_at
+from {{ ref('fct_appeals') }} as a
+inner join {{ ref('dim_date') }} as d on d.date_day = (a.reply_deadline_at - interval '1 day')::date
+where a.reply_limit_unit = 'working_days' and not d.is_workday

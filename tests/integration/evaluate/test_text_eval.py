@@ -1,0 +1,100 @@
+"""The classifier evaluation runs end to end on a real (tiny) simulated window.
+
+What is asserted is the *method*: held-out phrasing families never reach training, the test period
+starts after training ends, every level is scored with a confusion matrix, and the robustness and
+mislabel-audit numbers exist and are sane. The issue-5 goals are reported on a larger window (see
+the module docstring of ``grid_appeals.evaluate.text_eval``), not asserted on tiny data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+
+from grid_appeals.config import Settings
+from grid_appeals.evaluate import text_eval
+from grid_appeals.simulate.defects import DefectRates
+from grid_appeals.simulate.runner import simulate
+from grid_appeals.warehouse.connection import drop_database
+
+FIRST, LAST = date(2024, 7, 1), date(2024, 7, 9)
+TRAIN_UNTIL = TEST_FROM = date(2024, 7, 7)
+HOLDOUT = ("dialect", "note", "narrative")
+PREFIX = "gridtest_texteval"
+
+
+@pytest.fixture(scope="module")
+def sim(cfg: Settings) -> Settings:
+    own = dataclasses.replace(cfg, db_prefix=PREFIX)
+    for role in ("src_95598", "src_marketing", "sim_truth"):
+        drop_database(own.db_name(role), cfg=own)
+    simulate(FIRST, LAST, scale="tiny", seed=5, cfg=own, defects=DefectRates.none(), workers=2)
+    return own
+
+
+@pytest.fixture(scope="module")
+def result(sim: Settings) -> dict:
+    return text_eval.evaluate_classifier(sim, TRAIN_UNTIL, TEST_FROM, HOLDOUT, since=FIRST, seed_cv_folds=0)
+
+
+def test_split_holds_out_families_and_time(sim: Settings) -> None:
+    df = text_eval.load_labelled(sim, FIRST, LAST)
+    split = text_eval.split_rows(df, TRAIN_UNTIL, TEST_FROM, HOLDOUT)
+    assert set(HOLDOUT) & set(split.train["family"]) == set()
+    assert set(split.test_holdout["family"]) <= set(HOLDOUT) and len(split.test_holdout) > 50
+    assert split.train["created_date"].max() < TEST_FROM <= split.test_all["created_date"].min()
+    assert set(split.test_all["family"]) - set(HOLDOUT), "all-families test should include seen families"
+    # no text of a held-out family reaches training, even if its wording repeats
+    assert not set(split.train["app_no"]) & set(split.test_all["app_no"])
+    with pytest.raises(ValueError):
+        text_eval.split_rows(df, TRAIN_UNTIL, date(2024, 7, 3), HOLDOUT)
+
+
+def test_evaluation_reports_every_level(result: dict) -> None:
+    s = result["split"]
+    assert set(s["test_holdout_families"]) <= set(HOLDOUT)
+    assert not set(s["train_families"]) & set(HOLDOUT)
+    for level in text_eval.LEVELS:
+        score = result["holdout"][level]
+        assert score["n"] > 0
+        assert 0 <= score["accuracy"] <= 1 and 0 <= score["macro_f1"] <= 1
+        matrix = score["confusion"]
+        assert len(matrix) == len(score["labels"]) and sum(map(sum, matrix)) == score["n"]
+    # a sanity floor, far below the goals: the model learned something transferable
+    assert result["holdout"]["business_type"]["accuracy"] > 0.6
+
+
+def test_robustness_and_mislabel_numbers_are_sane(result: dict) -> None:
+    rob = result["robustness"]
+    assert 0.05 <= rob["mean_changed_char_share"] <= 0.15
+    for level in text_eval.LEVELS:
+        assert -0.2 <= rob["levels"][level]["drop"] <= 0.5
+    for audit in result["mislabel_flagging"].values():
+        assert audit["mislabelled"] > 0
+        assert 0 <= audit["flag_share"] <= 1 and 0 <= audit["false_flag_rate"] <= 0.2
+    assert set(result["goals"]) and all(isinstance(v, bool) for v in result["goals"].values())
+    md = text_eval.render_markdown(result)
+    assert "Confusion matrix: complaint_class" in md and "held-out" in md
+
+
+def test_homophone_perturbation_is_deterministic_and_sized() -> None:
+    text = "客户来电反映家中停电，邻居家有电，要求尽快派人抢修恢复供电。"
+    a = text_eval.perturb_homophones(text, 0.1, seed=3)
+    assert a == text_eval.perturb_homophones(text, 0.1, seed=3)
+    changed = sum(x != y for x, y in zip(a, text, strict=True))
+    assert changed == round(0.1 * len(text))
+    from pypinyin import Style, lazy_pinyin
+
+    for x, y in zip(a, text, strict=True):
+        if x != y:
+            assert lazy_pinyin(x, style=Style.NORMAL) == lazy_pinyin(y, style=Style.NORMAL)
+
+
+def test_seed_corpus_cv_runs() -> None:
+    rows = text_eval.load_seed_corpus()
+    out = text_eval.seed_corpus_cv(folds=2, rows=rows)
+    assert out["business_type"]["n"] == len(rows)
+    assert out["complaint_class"]["n"] == sum(1 for r in rows if r.business_type == "投诉")
+    assert out["business_type"]["accuracy"] > 0.5
