@@ -33,3 +33,12 @@
     select 1
   {%- endif -%}
 {%- endmacro %}
+
+{#- Appeal dates a run must (re)count: the window (plus late_days before it) and every date of an
+    appeal whose latest version was loaded in the window — a status update can re-label an old
+    order (new text version, newer model), so its day's counts must be rebuilt too. -#}
+{% macro affected_appeal_dates() -%}
+    select distinct accepted_date from {{ ref('fct_appeals') }} where {{ in_window('loaded_for_date') }}
+    union
+    select generate_series(date '{{ window_from() }}' - {{ var('late_days', 3) }}, date '{{ window_to() }}', interval '1 day')::date
+{%- endmacro %}

@@ -1,13 +1,28 @@
-{{ config(materialized='table', indexes=[{'columns': ['work_order_id'], 'unique': True}, {'columns': ['chain_id']}]) }}
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{% if is_incremental() and has_window() %}delete from {{ this }} where customer_id in (select customer_id from {{ ref('fct_appeals') }} where {{ in_window('loaded_for_date') }} and customer_id is not null){% else %}select 1{% endif %}",
+    indexes=[{'columns': ['work_order_id'], 'unique': True}, {'columns': ['chain_id']}, {'columns': ['customer_id']}]
+  )
+}}
 {#- Repeat-appeal chains (重复诉求): a customer's contacts in time order; a contact continues the
     previous one's chain when it comes within `repeat_window_days` of it, otherwise it opens a new
     chain. Merged sub-orders (main_work_order_id set) belong to their main order's event and are left
-    out. chain_id = the first order of the chain. -#}
+    out. chain_id = the first order of the chain.
+    Incremental: a windowed run recomputes the whole contact history of the customers whose orders
+    were (re)loaded in the window (pre_hook deletes their rows first), so the daily cost follows the
+    day's customers, not the length of history, and equals a full rebuild. -#}
 with appeals as (
 
     select work_order_id, customer_id, accepted_at, finished_at, is_complaint, hot_topics
     from {{ ref('fct_appeals') }}
     where customer_id is not null and main_work_order_id is null
+    {% if is_incremental() and has_window() %}
+      and customer_id in (
+          select customer_id from {{ ref('fct_appeals') }}
+          where {{ in_window('loaded_for_date') }} and customer_id is not null)
+    {% endif %}
 
 ),
 

@@ -4,13 +4,16 @@ Trained on history the warehouse itself observed (no ground truth): every non-co
 accepted at least ``HORIZON_DAYS`` before the run date is an example, labelled 1 when a complaint
 followed in the same repeat chain within ``HORIZON_DAYS``. Features are what was known within a
 day of acceptance (prior contacts, text urgency and cues, linked outage length, repair delays vs
-limits, customer complaint history, topics), so training does not peek at the outcome. Scores are
+limits, customer complaint history, topics, the area's outages in the 60 days before the call, an
+unnotified planned outage of the area, the customer's own measured meter faults), so training does
+not peek at the outcome. Scores are
 written per run date to ``ml.complaint_propensity``; the mart model exposes them to BI.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from datetime import date, timedelta
 from typing import Any
@@ -45,6 +48,44 @@ create table if not exists ml.complaint_propensity (
 """
 
 FEATURES_SQL = """
+with base as (
+    select a.*, coalesce(m.position_in_chain, 1) as chain_position, m.chain_first_complaint_at as chain_complaint_at
+    from marts.fct_appeals a
+    left join intermediate.int_appeal_chain_members m on m.work_order_id = a.work_order_id
+    where not a.is_complaint
+      and a.accepted_date > %(start)s and a.accepted_date <= %(end)s
+),
+area_outages as (   -- outages of the caller's area in the 60 days before the call (频繁停电 risk)
+    select b.work_order_id, count(*) as area_outages_60d
+    from base b
+    join intermediate.int_outages_paired o
+      on o.transformer_area_id = b.transformer_area_id
+     and o.started_at < b.accepted_at and o.started_at >= b.accepted_at - interval '60 days'
+    group by 1
+),
+unnotified as (     -- a planned outage of the area without a notice, in the day before the call
+    select b.work_order_id, 1 as unnotified_planned_outage
+    from base b
+    join staging.stg_95598__outage_notices n
+      on n.transformer_area_id = b.transformer_area_id
+     and n.outage_started_at between b.accepted_at - interval '24 hours' and b.accepted_at
+     and n.outage_type = 'planned' and not n.was_notified
+    group by 1
+),
+meter_events as (   -- the customer's own meter faults (ERC13/27/29/30) measured before the call
+    select mp.customer_id, e.event_at
+    from staging.stg_metering__terminal_events e
+    join staging.stg_marketing__metering_points mp on mp.metering_point_id = e.metering_point_id
+    where e.erc_code in ('ERC13', 'ERC27', 'ERC29', 'ERC30')
+      and e.event_at >= %(start)s::date - 20 and e.event_at < %(end)s::date + 1
+),
+meter as (
+    select b.work_order_id, count(*) as meter_fault_events_20d
+    from base b
+    join meter_events f on f.customer_id = b.customer_id
+     and f.event_at between b.accepted_at - interval '20 days' and b.accepted_at
+    group by 1
+)
 select
     a.work_order_id,
     a.accepted_at,
@@ -64,18 +105,21 @@ select
     (a.finished_at is null or a.finished_at > a.accepted_at + interval '1 day')::int as open_after_1d,
     (a.area_type = 'rural')::int as rural,
     a.is_sensitive_customer::int as sensitive,
-    coalesce(m.position_in_chain, 1) as position_in_chain,
-    m.chain_first_complaint_at
-from marts.fct_appeals a
-left join intermediate.int_appeal_chain_members m on m.work_order_id = a.work_order_id
-where not a.is_complaint
-  and a.accepted_date > %(start)s and a.accepted_date <= %(end)s
+    a.chain_position as position_in_chain,
+    coalesce(ao.area_outages_60d, 0) as area_outages_60d,
+    coalesce(u.unnotified_planned_outage, 0) as unnotified_planned_outage,
+    coalesce(mf.meter_fault_events_20d, 0) as meter_fault_events_20d,
+    a.chain_complaint_at as chain_first_complaint_at
+from base a
+left join area_outages ao on ao.work_order_id = a.work_order_id
+left join unnotified u on u.work_order_id = a.work_order_id
+left join meter mf on mf.work_order_id = a.work_order_id
 """
 
 NUMERIC = ["prior_contacts_30d", "prior_same_area_30d", "prior_complaints_365d", "repeat_flag",
            "sentiment_score", "escalation_cue_count", "linked_outage_count", "linked_outage_minutes",
            "arrival_overdue_minutes", "restore_overdue_minutes", "open_after_1d", "rural", "sensitive",
-           "position_in_chain"]
+           "position_in_chain", "area_outages_60d", "unnotified_planned_outage", "meter_fault_events_20d"]
 
 
 def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
@@ -140,13 +184,19 @@ def score_run_date(run_date: date, *, cfg: Settings | None = None) -> dict[str, 
         order = np.argsort(-scores, kind="stable")
         ranks = np.empty(len(scores), dtype=int)
         ranks[order] = np.arange(1, len(scores) + 1)
-        means = x.mean()
+        # explanation: the three features furthest (in standard deviations) from the average
+        values = x.to_numpy(dtype=float)
+        spread = values.std(axis=0)
+        spread[spread == 0] = 1.0
+        distance = np.abs(values - values.mean(axis=0)) / spread
+        top3 = np.argsort(-distance, axis=1, kind="stable")[:, :3]
+        names = np.asarray(columns)
+        ids = current["work_order_id"].to_numpy()
         rows = []
-        for i, (_, rec) in enumerate(current.reset_index(drop=True).iterrows()):
-            contrib = (x.iloc[i] - means).abs().sort_values(ascending=False).head(3)
-            top = {k: float(x.iloc[i][k]) for k in contrib.index}
-            rows.append((run_date, rec["work_order_id"], float(round(scores[i], 6)), int(ranks[i]),
-                         pd.Series(top).to_json(force_ascii=False), version, len(train), positives))
+        for i in range(len(ids)):
+            top = {str(names[j]): round(float(values[i, j]), 3) for j in top3[i]}
+            rows.append((run_date, ids[i], float(round(scores[i], 6)), int(ranks[i]),
+                         json.dumps(top, ensure_ascii=False), version, len(train), positives))
         with conn.transaction():
             conn.execute("delete from ml.complaint_propensity where run_date = %s", (run_date,))
             with conn.cursor().copy("copy ml.complaint_propensity from stdin") as copy:

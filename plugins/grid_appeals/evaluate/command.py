@@ -1,4 +1,4 @@
-"""``grid-appeals report defects --from D --to D``: defect capture of a loaded window vs ground truth."""
+"""``grid-appeals report defects|marts --from D --to D``: evaluations of a loaded window vs ground truth."""
 
 from __future__ import annotations
 
@@ -15,6 +15,22 @@ def _defects(args: argparse.Namespace) -> int:
     return 1 if len(low) else 0
 
 
+def _marts(args: argparse.Namespace) -> int:
+    """Mart correctness (hot spots, frequent outages, chains, propensity); 1 when a goal is missed."""
+    from pathlib import Path
+
+    from grid_appeals.config import settings
+    from grid_appeals.evaluate.marts_eval import evaluate_marts
+
+    cfg = settings()
+    report = evaluate_marts(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to), cfg=cfg,
+                            score_from=date.fromisoformat(args.score_from) if args.score_from else None)
+    print(report.render())
+    md, js = report.write(Path(args.out) if args.out else cfg.deploy_dir / "reports")
+    print(f"written: {md} {js}")
+    return 0 if report.passed() else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``report`` with its ``defects`` sub-command (other evaluation reports can join later)."""
     report = sub.add_parser("report", help="evaluation reports against the simulator's ground truth")
@@ -23,3 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, help="last day (inclusive), YYYY-MM-DD")
     p.set_defaults(func=_defects)
+    m = rsub.add_parser("marts", help="mart correctness vs ground truth (hot spots, outages, chains, propensity)")
+    m.add_argument("--from", dest="date_from", required=True, help="first day of the loaded window, YYYY-MM-DD")
+    m.add_argument("--to", dest="date_to", required=True, help="last day (inclusive), YYYY-MM-DD")
+    m.add_argument("--score-from", dest="score_from", default=None,
+                   help="first propensity run date judged (default: the window's midpoint)")
+    m.add_argument("--out", default=None, help="folder for the .md/.json report (default var/<prefix>/reports)")
+    m.set_defaults(func=_marts)

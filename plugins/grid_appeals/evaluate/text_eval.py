@@ -26,6 +26,7 @@ import contextlib
 import json
 import random
 import time
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -172,7 +173,9 @@ def score_level(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
         return {"n": 0}
     labels = sorted(set(y_true) | set(y_pred))
     present = sorted(set(y_true))
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    with warnings.catch_warnings():  # a family may hold one class only: a 1×1 matrix is fine here
+        warnings.simplefilter("ignore", UserWarning)
+        matrix = confusion_matrix(y_true, y_pred, labels=labels)
     return {"n": len(y_true), "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
             "macro_f1": round(float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)), 4),
             "labels": labels, "confusion": matrix.tolist()}

@@ -74,7 +74,7 @@ def build_window(cfg: Settings, first: date, last: date, *, seed: int, rates: De
     late = []
     for d in run.days:
         simulate(d, d, scale=scale, seed=seed, cfg=cfg, defects=rates)
-        run.reports[d] = backfill(d, d, cfg=cfg, progress=False)
+        run.reports[d] = backfill(d, d, cfg=cfg, progress=False, mart=False)
         late.append(_late_updates(cfg, d))
     run.late_updates = pd.concat(late, ignore_index=True)
     _BUILT[key] = run

@@ -10,7 +10,7 @@ import pendulum
 TZ = "Asia/Shanghai"
 # First day the scheduler catches up from (DAGs are created paused; unpausing starts catchup).
 # Backfills may go further back. Deployment setting, not code: GRID_START_DATE=YYYY-MM-DD.
-START_DATE = pendulum.parse(os.environ.get("GRID_START_DATE", "2026-01-01"), tz=TZ)
+START_DATE = pendulum.parse(os.environ.get("GRID_START_DATE", "2024-01-01"), tz=TZ)
 
 DEFAULT_ARGS = {
     "owner": "data-platform",

@@ -165,7 +165,9 @@ def validate_batch(frame: pd.DataFrame, contract: EntityContract, suite: dict[st
     errors = [_batch_error(o, contract) for o in outcomes if o.level == "batch" and not o.success]
     denominator = max(len(unique), 1)
     share = len(quarantined) / denominator
-    if len(quarantined) and share > contract.bad_row_threshold:
+    # a share is meaningless on a handful of rows (1 bad of 2 changed customers is 50 %): a batch
+    # fails only when it is both above the share AND above the contract's absolute floor
+    if len(quarantined) >= contract.bad_row_min and share > contract.bad_row_threshold:
         errors.append(f"bad-row share {share:.1%} ({len(quarantined)} of {len(unique)} rows) exceeds the "
                       f"contract threshold {contract.bad_row_threshold:.1%} for {contract.key}; top reasons: "
                       + _top_reasons(quarantined))

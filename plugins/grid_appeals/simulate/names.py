@@ -57,11 +57,13 @@ def surnames(keys: np.ndarray, seed: int) -> np.ndarray:
     return np.array(SURNAMES, dtype=object)[_pick(np.asarray(keys, dtype=np.int64), seed, 101, len(SURNAMES), SURNAME_W)]
 
 
-def mobiles(keys: np.ndarray, seed: int, salt: int = 0) -> np.ndarray:
+def mobiles(keys: np.ndarray, seed: int, salt: int = 0) -> pd.api.extensions.ExtensionArray:
+    """11-digit mobile numbers (Arrow string kernels; returns a pandas ``str`` array)."""
     keys = np.asarray(keys, dtype=np.int64)
-    pre = np.array(MOBILE_PREFIX, dtype=object)[_pick(keys, seed, 201 + salt, len(MOBILE_PREFIX))]
+    pre = pa.array(MOBILE_PREFIX, pa.string()).take(pa.array(_pick(keys, seed, 201 + salt, len(MOBILE_PREFIX))))
     num = (hash_uniform(keys, seed, 202 + salt) * 1e8).astype(np.int64)
-    return pre + np.char.zfill(num.astype(str), 8).astype(object)
+    digits = pc.utf8_lpad(pc.cast(pa.array(num), pa.string()), 8, "0")
+    return pc.binary_join_element_wise(pre, digits, "").to_pandas().array
 
 
 def _num_str(keys: np.ndarray, seed: int, lo: int, hi: int, salt: int) -> pa.Array:

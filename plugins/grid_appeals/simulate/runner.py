@@ -398,12 +398,45 @@ def _worker(ctx: SimContext, days: list[date], cfg: Settings, ledger: frozenset[
         os._exit(0)  # never run the parent's atexit/finalizers (it owns the DB connections)
 
 
+_POOL_CTX: SimContext | None = None
+
+
+def _origins_job(c: date) -> pd.DataFrame:
+    assert _POOL_CTX is not None
+    return workorders.origins(_POOL_CTX, c)
+
+
+# look-back of one day's generation: chains (30 days) of the parents' creation days (30 more)
+WARM_DAYS = 2 * workorders.CHAIN_DAYS
+
+
+def _warm_origins(ctx: SimContext, days: list[date], workers: int) -> None:
+    """Compute every origin day the range needs once, in parallel, into ``ctx``'s cache.
+
+    Why: each day needs the chains of the previous 30-60 origin days; without this every worker
+    recomputed that look-back for its first day (the same origin days twice over). Workers forked
+    afterwards inherit the filled cache.
+    """
+    global _POOL_CTX
+    need = [days[0] - timedelta(days=k) for k in range(WARM_DAYS, 0, -1)] + list(days)
+    need = [c for c in need if ("origins", c) not in ctx.cache]
+    _POOL_CTX = ctx
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            res = pool.map(_origins_job, need, chunksize=max(1, -(-len(need) // workers)))
+    finally:
+        _POOL_CTX = None
+    for c, o in zip(need, res, strict=True):
+        ctx.cache[("origins", c)] = o
+
+
 def _generate(ctx: SimContext, days: list[date], cfg: Settings, ledger: frozenset[date], workers: int):
     """Yield (date, ops, counts) for every day, generated in-process or by forked workers."""
     if workers <= 1:
         for d in days:
             yield (d, *_simulate_day(ctx, d, cfg, ledger))
         return
+    _warm_origins(ctx, days, workers)
     mpc = mp.get_context("fork")
     q = mpc.Queue(maxsize=4 * workers)
     procs = [mpc.Process(target=_worker, args=(ctx, chunk, cfg, ledger, q), daemon=True)

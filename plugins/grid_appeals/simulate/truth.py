@@ -85,9 +85,11 @@ def _topic_counts_build(ctx: SimContext, d: date) -> pd.Series:
 
 
 def _baseline(ctx: SimContext, d: date) -> pd.Series:
-    """Mean organic daily count per (station, topic) over the 14 days before d."""
-    hist = pd.concat([_topic_counts(ctx, d - timedelta(days=k)) for k in range(1, 15)], axis=1).fillna(0)
-    return hist.sum(axis=1) / 14
+    """Mean organic daily count per (station, topic) over the 14 days before d (cached)."""
+    def build() -> pd.Series:
+        hist = pd.concat([_topic_counts(ctx, d - timedelta(days=k)) for k in range(1, 15)], axis=1).fillna(0)
+        return hist.sum(axis=1) / 14
+    return ctx.cached(("baseline", d), build)
 
 
 SURGE_COLS = ["surge_date", "city_org_no", "station_org_no", "topic", "n_appeals", "baseline", "cause", "planted",

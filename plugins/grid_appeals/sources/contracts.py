@@ -157,6 +157,7 @@ class EntityContract:
     timezone: str = "Asia/Shanghai"
     # quality
     bad_row_threshold: float = 0.05
+    bad_row_min: int = 10  # fewer bad rows than this never fail a batch (they are quarantined)
     row_count_min: int = 0
     row_count_max: int | None = None
     description: str = ""
@@ -225,7 +226,7 @@ class EntityContract:
 _COLUMN_KEYS = {f for f in ColumnSpec.__dataclass_fields__} | {"format"}
 _ENTITY_KEYS = {
     "name", "connector", "columns", "primary_key", "event_time", "updated_at", "conn_id", "table",
-    "path", "format", "sheet", "encodings", "csv_delimiter", "partition", "bad_row_threshold",
+    "path", "format", "sheet", "encodings", "csv_delimiter", "partition", "bad_row_threshold", "bad_row_min",
     "row_count", "description", "raw_schema", "timezone", "extra", "mode", "changed_columns",
     "full_snapshot_weekday", "lookback_days", "header_map", "allow_missing", "checks",
 }

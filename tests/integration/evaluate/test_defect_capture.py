@@ -24,6 +24,8 @@ RATES = DefectRates(duplicate=0.02, missing_required=0.02, invalid_code=0.01, ma
 KINDS = {"duplicate", "missing_required", "invalid_code", "malformed_phone", "bad_timestamp", "bad_reading",
          "late_row", "schema_drift", "truncated_gzip", "broken_encoding"}
 PREFIX = "gridtest_window"
+# shares the window build (one process) with the other gridtest_window module
+pytestmark = pytest.mark.xdist_group("gridtest_window")
 
 
 @pytest.fixture(scope="module")

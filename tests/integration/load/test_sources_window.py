@@ -39,6 +39,8 @@ FILE_DEFECTS = {"terminal_event": ("metering.terminal_event", r"terminal_event_\
                 "e_mp_day_read": ("metering.e_mp_day_read", r"schema drift .*pap_r → pap_r_total"),
                 "hall_ops": ("hall.hall_ticket", r"schema drift .*window_no → window")}
 PREFIX = "gridtest_window"
+# shares the window build (one process) with the other gridtest_window module
+pytestmark = pytest.mark.xdist_group("gridtest_window")
 
 
 def _days() -> list[date]:
@@ -99,7 +101,7 @@ def test_every_entity_loads_every_day_or_fails_clearly_on_defect_days(window: di
 def test_missing_days_fail_with_a_clear_message_except_closed_halls(window: dict) -> None:
     """07-14 was never simulated: metering has no file (fails); halls allow a closed day (empty)."""
     cfg = window["cfg"]
-    report = backfill(date(2024, 7, 14), date(2024, 7, 14), sources=["metering", "hall"], cfg=cfg, progress=False)
+    report = backfill(date(2024, 7, 14), date(2024, 7, 14), sources=["metering", "hall"], cfg=cfg, progress=False, mart=False)
     assert {k for _, k, _ in report.failed} == {"metering.e_mp_day_read", "metering.terminal_event"}
     assert all("no file for" in why and "nothing matches" in why for _, _, why in report.failed)
     assert {k for _, k in report.ok} == {"hall.hall_ticket", "hall.hall_ticket_legacy", "hall.hall_daily"}
@@ -111,8 +113,8 @@ def test_rerunning_a_date_gives_identical_partitions(window: dict) -> None:
     mid = date(2024, 7, 17)
     with psycopg.connect(cfg.url("warehouse")) as conn:
         before = {c.key: partition_checksum(conn, c, mid) for c in contracts}
-    backfill(mid, mid, cfg=cfg, progress=False)
-    backfill(LAST, LAST, cfg=cfg, progress=False)
+    backfill(mid, mid, cfg=cfg, progress=False, mart=False)
+    backfill(LAST, LAST, cfg=cfg, progress=False, mart=False)
     with psycopg.connect(cfg.url("warehouse")) as conn:
         after = {c.key: partition_checksum(conn, c, mid) for c in contracts}
     assert before == after

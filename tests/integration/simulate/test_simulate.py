@@ -201,7 +201,7 @@ def test_time_limits_follow_working_days(sim):
     df = _q(sim, "src_95598", "select busi_type_code, source_code, handle_time, time_limit_hours from arc_s_95598_wkst "
                               "where busi_type_code = '004' and source_code <> '03' and handle_time::date "
                               "between '2024-07-08' and '2024-07-21' and to_char(handle_time, 'YYYYMMDD') = left(app_no, 8)")
-    df["dow"] = pd.DatetimeIndex(df["handle_time"]).dayofweek
+    df["dow"] = pd.DatetimeIndex(df["handle_time"]).day_of_week
     # 投诉: 4 working days: Monday → Friday (96 h), Friday → Thursday (144 h)
     assert set(df.loc[df["dow"] == 0, "time_limit_hours"]) == {96}
     assert set(df.loc[df["dow"] == 4, "time_limit_hours"]) == {144}

@@ -2,17 +2,19 @@
   config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ delete_window('appeal_date', var('late_days', 3)) }}",
-    indexes=[{'columns': ['org_level', 'org_id', 'dimension', 'dimension_value', 'appeal_date']}]
+    pre_hook="{% if is_incremental() and has_window() %}delete from {{ this }} where appeal_date in ({{ affected_appeal_dates() }}){% else %}select 1{% endif %}",
+    indexes=[{'columns': ['org_level', 'org_id', 'dimension', 'dimension_value', 'appeal_date']},
+             {'columns': ['appeal_date']}]
   )
 }}
 {#- Daily appeal counts by org level × org × dimension (topic, business type, complaint class):
-    the series hot-spot detection runs on. Partition-overwrite by appeal date; each run also recounts
-    the `late_days` (3) days before its window, because some orders reach the source days late. -#}
+    the series hot-spot detection runs on. Partition-overwrite by appeal date: a run recounts its
+    window, the `late_days` (3) days before it (orders reach the source days late) and the day of
+    any older order updated in the window (see macro affected_appeal_dates). -#}
 with appeals as (
 
     select * from {{ ref('fct_appeals') }}
-    where {{ in_window('accepted_date', var('late_days', 3)) }}
+    {% if has_window() %}where accepted_date in ({{ affected_appeal_dates() }}){% endif %}
 
 ),
 

@@ -26,7 +26,8 @@ with counts as (
 
 history_start as (
 
-    select min(appeal_date) as first_date from {{ ref('fct_appeal_counts_daily') }}
+    -- index scan on appeal_date: the first day of history without reading all of it
+    select appeal_date as first_date from {{ ref('fct_appeal_counts_daily') }} order by appeal_date limit 1
 
 ),
 

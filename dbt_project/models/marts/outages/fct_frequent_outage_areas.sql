@@ -6,10 +6,15 @@
     indexes=[{'columns': ['as_of_date', 'is_frequent_outage']}, {'columns': ['transformer_area_id']}]
   )
 }}
-{#- 频繁停电 monitoring: per day and transformer area, outages MEASURED by metering (ERC14 pairs) in
-    the trailing 30 and 60 days, the frequent-outage flag (≥ frequent_outage_min_30d in 30 days or
-    ≥ frequent_outage_min_60d in 60 days), and the appeals/complaints the area produced about
-    outages in the same 60 days. One row per area with at least one outage in 60 days. -#}
+{#- 频繁停电 monitoring: per day D and transformer area, outage events (int_outages_paired: measured
+    by metering ERC14 pairs, notices filling metering gaps) starting in [D − 30, D] and in
+    [D − frequent_outage_lookback_days, D] (both ends inclusive: 31 / 61 calendar days), the
+    frequent-outage flag — the business definition: ≥ frequent_outage_min_60d (3) outages, planned
+    and fault alike, in the 60-day lookback; optionally also ≥ frequent_outage_min_30d in 30 days
+    when that var is set — and the appeals/complaints the area produced about outages in the same
+    60 days. One row per area with at least one outage in the lookback. -#}
+{%- set lookback = var('frequent_outage_lookback_days', 60) -%}
+{%- set min_30d = var('frequent_outage_min_30d', none) -%}
 with days as (
 
     select date_day as as_of_date from {{ ref('dim_date') }}
@@ -30,13 +35,13 @@ counted as (
     select
         d.as_of_date,
         o.transformer_area_id,
-        count(*) filter (where o.outage_date > d.as_of_date - 30) as outages_30d,
+        count(*) filter (where o.outage_date >= d.as_of_date - 30) as outages_30d,
         count(*) as outages_60d,
         round(sum(coalesce(o.duration_minutes, 0)) / 60.0, 2) as outage_hours_60d,
         max(o.started_at) as last_outage_at
     from days as d
     inner join outages as o
-        on o.outage_date > d.as_of_date - 60 and o.outage_date <= d.as_of_date
+        on o.outage_date >= d.as_of_date - {{ lookback }} and o.outage_date <= d.as_of_date
     group by 1, 2
 
 ),
@@ -76,8 +81,8 @@ select
     c.outages_60d,
     c.outage_hours_60d,
     c.last_outage_at,
-    (c.outages_30d >= {{ var('frequent_outage_min_30d') }} or c.outages_60d >= {{ var('frequent_outage_min_60d') }})
-        as is_frequent_outage,
+    (c.outages_60d >= {{ var('frequent_outage_min_60d') }}
+     {%- if min_30d is not none %} or c.outages_30d >= {{ min_30d }}{% endif %}) as is_frequent_outage,
     coalesce(a.frequent_outage_appeals_60d, 0) as frequent_outage_appeals_60d,
     coalesce(a.frequent_outage_complaints_60d, 0) as frequent_outage_complaints_60d,
     coalesce(a.repair_orders_60d, 0) as repair_orders_60d

@@ -1,8 +1,22 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{% if is_incremental() and has_window() %}delete from {{ this }} where customer_id in (select customer_id from {{ ref('fct_appeals') }} where {{ in_window('loaded_for_date') }} and customer_id is not null){% else %}select 1{% endif %}",
+    indexes=[{'columns': ['chain_id']}, {'columns': ['customer_id']}, {'columns': ['first_contact_date']}]
+  )
+}}
 {#- One row per repeat-appeal chain: how many contacts, whether it turned into a complaint after
-    earlier contacts (重复诉求转投诉), how long that took, and where it happened. -#}
+    earlier contacts (重复诉求转投诉), how long that took, and where it happened. Incremental like
+    int_appeal_chain_members: a windowed run rebuilds the chains of the customers touched in it. -#}
 with members as (
 
     select * from {{ ref('int_appeal_chain_members') }}
+    {% if is_incremental() and has_window() %}
+    where customer_id in (
+        select customer_id from {{ ref('fct_appeals') }}
+        where {{ in_window('loaded_for_date') }} and customer_id is not null)
+    {% endif %}
 
 ),
 
