@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 from grid_appeals.config import Settings, settings  # noqa: E402
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marks into groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Keep each test module on one xdist worker (module fixtures build whole simulated windows);
     modules that share a window declare a common ``xdist_group`` themselves."""
