@@ -1,4 +1,4 @@
-"""``grid-appeals report defects|marts --from D --to D``: evaluations of a loaded window vs ground truth."""
+"""``grid-appeals report defects|marts|text …``: evaluations of a loaded window vs ground truth."""
 
 from __future__ import annotations
 
@@ -46,3 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="first propensity run date judged (default: the window's midpoint)")
     m.add_argument("--out", default=None, help="folder for the .md/.json report (default var/<prefix>/reports)")
     m.set_defaults(func=_marts)
+    from grid_appeals.evaluate.text_eval import register_text_eval
+
+    register_text_eval(rsub)
