@@ -35,7 +35,7 @@ demo: venv
 	$(BIN)/grid-appeals demo
 
 test: venv
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q
 
 stop:
 	@if [ -x $(BIN)/grid-appeals ]; then $(BIN)/grid-appeals warehouse stop; else echo "nothing to stop"; fi
