@@ -8,8 +8,10 @@
 }}
 {#- Repeat-appeal chains (重复诉求): a customer's contacts in time order; a contact continues the
     previous one's chain when it comes within `repeat_window_days` of it, otherwise it opens a new
-    chain. Merged sub-orders (main_work_order_id set) belong to their main order's event and are left
-    out. chain_id = the first order of the chain.
+    chain. Merged sub-orders (main_work_order_id set: the many calls of one area outage merged under
+    a main order) are kept: each is still its caller's own contact, and the complaints that follow a
+    late crew or a third outage are often merged sub-orders themselves — leaving them out lost most
+    outage-driven 重复诉求转投诉 chains. chain_id = the first order of the chain.
     Incremental: a windowed run recomputes the whole contact history of the customers whose orders
     were (re)loaded in the window (pre_hook deletes their rows first), so the daily cost follows the
     day's customers, not the length of history, and equals a full rebuild. -#}
@@ -17,7 +19,7 @@ with appeals as (
 
     select work_order_id, customer_id, accepted_at, finished_at, is_complaint, hot_topics
     from {{ ref('fct_appeals') }}
-    where customer_id is not null and main_work_order_id is null
+    where customer_id is not null
     {% if is_incremental() and has_window() %}
       and customer_id in (
           select customer_id from {{ ref('fct_appeals') }}

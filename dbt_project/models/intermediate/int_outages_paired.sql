@@ -22,8 +22,10 @@ with events as (
 
     select * from {{ ref('stg_metering__terminal_events') }}
     where erc_code = 'ERC14' and transformer_area_id is not null
-      and {{ in_window('event_at', pad) }}
-      {% if has_window() %}and event_at < date '{{ window_to() }}' + 3{% endif %}
+      {% if has_window() %}
+      -- restores after midnight of the last day still pair: read 2 days past the window
+      and event_at >= date '{{ window_from() }}' - {{ pad }} and event_at < date '{{ window_to() }}' + 3
+      {% endif %}
 
 ),
 

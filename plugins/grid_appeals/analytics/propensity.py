@@ -1,9 +1,14 @@
 """Latent complaint propensity (潜在投诉倾向) for open non-complaint appeals.
 
-Trained on history the warehouse itself observed (no ground truth): every non-complaint appeal
-accepted at least ``HORIZON_DAYS`` before the run date is an example, labelled 1 when a complaint
-followed in the same repeat chain within ``HORIZON_DAYS``. Features are what was known within a
-day of acceptance (prior contacts, text urgency and cues, linked outage length, repair delays vs
+Trained on history the warehouse itself observed (no ground truth), in the same shape as it is
+used: on run date R the model scores the appeals of the last ``HORIZON_DAYS`` that have not yet
+turned into a complaint, asking "will this chain produce a complaint in the next HORIZON days?".
+So training examples are snapshots at earlier as-of dates R' (every ``ASOF_STEP_DAYS`` days,
+R' ≤ R − HORIZON so every label is observable at R): the appeals of (R' − HORIZON, R'] not yet
+escalated by the end of R', labelled 1 when their chain's first complaint came in the HORIZON days
+after R'. As-of features say where the appeal stands at R' (or R) — its age, whether it is still
+open and how far past its reply deadline, how many more contacts the customer made since — next
+to what was known at acceptance (prior contacts, text urgency and cues, linked outage length, repair delays vs
 limits, customer complaint history, topics, the area's outages in the 60 days before the call, an
 unnotified planned outage of the area, the customer's own measured meter faults), so training does
 not peek at the outcome. Scores are
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 
 HORIZON_DAYS = 14
 HISTORY_DAYS = 180
+ASOF_STEP_DAYS = 3  # spacing of the training snapshots
+MAX_ASOF_SNAPSHOTS = 16  # most recent snapshots used (bounds training size and time)
 TOPICS = ("频繁停电", "抢修超时", "停电未通知", "电压低", "计量装置", "电费争议", "服务态度", "服务规范",
           "营业服务", "业扩超时", "重复诉求")
 BUSINESS_TYPES = ("故障报修", "业务咨询", "服务申请", "举报", "意见", "建议", "表扬")
@@ -90,6 +97,9 @@ select
     a.work_order_id,
     a.accepted_at,
     a.accepted_date,
+    a.customer_id,
+    a.finished_at,
+    a.reply_deadline_at,
     a.agent_business_type,
     a.hot_topics,
     a.prior_contacts_30d,
@@ -102,7 +112,6 @@ select
     coalesce(a.linked_outage_max_minutes, 0) as linked_outage_minutes,
     coalesce(greatest(a.arrival_minutes - a.arrival_limit_minutes, 0), 0) as arrival_overdue_minutes,
     coalesce(greatest(a.restore_minutes - a.restore_limit_minutes, 0), 0) as restore_overdue_minutes,
-    (a.finished_at is null or a.finished_at > a.accepted_at + interval '1 day')::int as open_after_1d,
     (a.area_type = 'rural')::int as rural,
     a.is_sensitive_customer::int as sensitive,
     a.chain_position as position_in_chain,
@@ -118,13 +127,15 @@ left join meter mf on mf.work_order_id = a.work_order_id
 
 NUMERIC = ["prior_contacts_30d", "prior_same_area_30d", "prior_complaints_365d", "repeat_flag",
            "sentiment_score", "escalation_cue_count", "linked_outage_count", "linked_outage_minutes",
-           "arrival_overdue_minutes", "restore_overdue_minutes", "open_after_1d", "rural", "sensitive",
+           "arrival_overdue_minutes", "restore_overdue_minutes", "rural", "sensitive",
+           "age_days", "open_at_asof", "overdue_hours_at_asof", "contacts_since",
            "position_in_chain", "area_outages_60d", "unnotified_planned_outage", "meter_fault_events_20d"]
 
 
 def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     x = frame[NUMERIC].astype(float).copy()
-    for col in ("linked_outage_minutes", "arrival_overdue_minutes", "restore_overdue_minutes"):
+    for col in ("linked_outage_minutes", "arrival_overdue_minutes", "restore_overdue_minutes",
+                "overdue_hours_at_asof"):
         x[col] = np.log1p(x[col])
     topics = frame["hot_topics"].apply(lambda t: set(t or ()))
     for topic in TOPICS:
@@ -135,16 +146,51 @@ def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def labels(frame: pd.DataFrame) -> np.ndarray:
-    """1 when a complaint followed in the same chain within the horizon."""
-    after = frame["chain_first_complaint_at"]
-    delta = (pd.to_datetime(after) - pd.to_datetime(frame["accepted_at"])).dt.total_seconds()
-    return ((delta > 0) & (delta <= HORIZON_DAYS * 86400)).fillna(False).astype(int).to_numpy()
+    """1 when the chain's first complaint came within the horizon after the snapshot's as-of day."""
+    after = pd.to_datetime(frame["chain_first_complaint_at"])
+    start = pd.to_datetime(frame["asof_end"])
+    return ((after >= start) & (after < start + pd.Timedelta(days=HORIZON_DAYS))).fillna(False).astype(int).to_numpy()
+
+
+def as_of(frame: pd.DataFrame, contacts: pd.DataFrame, day: date) -> pd.DataFrame:
+    """Snapshot at the end of ``day``: appeals of (day − HORIZON, day] whose chain has not produced a
+    complaint yet, with the as-of features (age, open, overdue hours, later contacts of the customer).
+    Everything is measured against the end of ``day``, so a state reached later is never seen."""
+    end = pd.Timestamp(day + timedelta(days=1))
+    acc = pd.to_datetime(frame["accepted_at"])
+    seen = pd.to_datetime(frame["chain_first_complaint_at"])
+    keep = (acc < end) & (acc >= end - pd.Timedelta(days=HORIZON_DAYS)) & ~(seen.notna() & (seen < end))
+    snap = frame[keep.to_numpy()].copy()
+    acc = pd.to_datetime(snap["accepted_at"])
+    fin = pd.to_datetime(snap["finished_at"])
+    deadline = pd.to_datetime(snap["reply_deadline_at"])
+    snap["asof_end"] = end
+    snap["age_days"] = (end - acc).dt.total_seconds() / 86400
+    is_open = fin.isna() | (fin >= end)
+    snap["open_at_asof"] = is_open.astype(int)
+    snap["overdue_hours_at_asof"] = np.where(is_open & deadline.notna() & (deadline < end),
+                                             (end - deadline).dt.total_seconds() / 3600, 0.0)
+    snap["contacts_since"] = 0.0
+    if len(snap) and len(contacts):
+        c = contacts[pd.to_datetime(contacts["accepted_at"]) < end]
+        m = snap[["work_order_id", "customer_id", "accepted_at"]].merge(c, on="customer_id", suffixes=("", "_c"))
+        m = m[pd.to_datetime(m["accepted_at_c"]) > pd.to_datetime(m["accepted_at"])]
+        later = m.groupby("work_order_id").size()
+        snap["contacts_since"] = snap["work_order_id"].map(later).fillna(0).to_numpy(dtype=float)
+    return snap
 
 
 def _fetch(conn: psycopg.Connection, start: date, end: date) -> pd.DataFrame:
     cur = conn.execute(FEATURES_SQL, {"start": start, "end": end})
     cols = [d.name for d in cur.description]
     return pd.DataFrame(cur.fetchall(), columns=cols)
+
+
+def _contacts(conn: psycopg.Connection, start: date, end: date) -> pd.DataFrame:
+    """Every contact (complaints included) of the period: the later-contacts feature counts them."""
+    cur = conn.execute("select customer_id, accepted_at from marts.fct_appeals where customer_id is not null "
+                       "and accepted_date > %(start)s and accepted_date <= %(end)s", {"start": start, "end": end})
+    return pd.DataFrame(cur.fetchall(), columns=["customer_id", "accepted_at"])
 
 
 def fit(train: pd.DataFrame):
@@ -158,19 +204,21 @@ def fit(train: pd.DataFrame):
 
 
 def score_run_date(run_date: date, *, cfg: Settings | None = None) -> dict[str, Any]:
-    """Train on [run_date − HISTORY − HORIZON, run_date − HORIZON], score appeals of the last
-    HORIZON days that have not (yet) become complaints; replace run_date's scores."""
+    """Train on as-of snapshots up to run_date − HORIZON (HISTORY days of history), score the
+    snapshot of run_date (appeals of the last HORIZON days not yet complained about); replace
+    run_date's scores."""
     cfg = cfg or settings()
     with psycopg.connect(cfg.url("warehouse")) as conn:
         conn.execute(DDL)
-        train = _fetch(conn, run_date - timedelta(days=HISTORY_DAYS + HORIZON_DAYS),
-                       run_date - timedelta(days=HORIZON_DAYS))
-        current = _fetch(conn, run_date - timedelta(days=HORIZON_DAYS), run_date)
-        # an appeal whose chain already produced a complaint by the run date is no longer "latent"
-        if not current.empty:
-            seen = pd.to_datetime(current["chain_first_complaint_at"])
-            cutoff = pd.Timestamp(run_date + timedelta(days=1))
-            current = current[~((seen.notna()) & (seen < cutoff))]
+        start = run_date - timedelta(days=HISTORY_DAYS + 2 * HORIZON_DAYS)
+        frame = _fetch(conn, start, run_date)
+        contacts = _contacts(conn, start, run_date)
+        last_asof = run_date - timedelta(days=HORIZON_DAYS)
+        asofs = [last_asof - timedelta(days=k * ASOF_STEP_DAYS) for k in range(MAX_ASOF_SNAPSHOTS)]
+        asofs = [d for d in asofs if d - timedelta(days=HORIZON_DAYS) >= start]
+        snaps = [as_of(frame, contacts, d) for d in asofs] if not frame.empty else []
+        train = pd.concat(snaps, ignore_index=True) if snaps else pd.DataFrame()
+        current = as_of(frame, contacts, run_date) if not frame.empty else pd.DataFrame()
         y = labels(train) if not train.empty else np.array([])
         if len(train) < 200 or y.sum() < 5 or current.empty:
             log.warning("propensity %s: not enough history (%d examples, %d positives) or nothing to score",

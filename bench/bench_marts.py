@@ -1,0 +1,270 @@
+"""Mart build times: the daily incremental build with 30 vs ~365 days of history, and a 90-day backfill.
+
+    .venv/bin/python bench/bench_marts.py daily [--prefix gridmartbench] [--repeat 3]
+    .venv/bin/python bench/bench_marts.py backfill --prefix gridmarteval --from 2024-06-02 --to 2024-08-30
+
+daily — why: the daily DAG must not slow down as history grows (goal: time(365 d) / time(30 d) ≤ 1.3).
+  1. A ``tiny`` world is simulated and loaded for 31 days (D−30 … D, D = 2024-07-01); the mart is
+     built for the whole window; then ``dbt run`` (models only) and ``dbt build`` (models + data
+     tests) with the one-day window ``run_date = D`` are timed (median of ``--repeat``): 30 days of
+     history.
+  2. History is then made 12× longer cheaply: every row of the date-partitioned raw tables and of
+     ``nlp.appeal_text`` loaded for D−30 … D−1 is copied 12 times with every date/timestamp column
+     shifted back by 30·k days and the row keys suffixed ``~k`` (static tables — customers, orgs,
+     areas — are left as they are). The marts are fully rebuilt over the 390 days, and the same
+     one-day builds of D are timed again. Ratio = 390-day time / 30-day time, models only and
+     models + tests.
+backfill — the mart step only (text mining per day, ONE dbt build for the range, propensity per
+  day, the propensity mart, gate, publish) for a range of an already loaded warehouse, timed per
+  sub-step (``--propensity-days N``: score N evenly spaced run dates and extrapolate that step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "plugins"))
+
+from grid_appeals.config import Settings, settings  # noqa: E402
+from grid_appeals.transform.run_dbt import run_dbt  # noqa: E402
+
+DAY = date(2024, 7, 1)
+BASE_DAYS = 30
+COPIES = 12
+EXCLUDE = ["--exclude", "stg_ml__complaint_propensity+"]
+# date-partitioned tables (with their key columns, suffixed in copies); static tables are not copied
+PARTITIONED: dict[str, tuple[str, ...]] = {
+    "raw_95598.arc_s_95598_wkst": ("app_no", "main_app_no"),
+    "raw_95598.s_comm_rec": ("comm_id", "app_no"),
+    "raw_95598.s_region_outrage": ("outage_no",),
+    "raw_marketing.a_pay_flow": ("pay_flow_no",),
+    "raw_marketing.s_app": ("app_no",),
+    "raw_metering.e_mp_day_read": (),
+    "raw_metering.terminal_event": ("event_id",),
+    "raw_hall.hall_ticket": ("ticket_no",),
+    "raw_hall.hall_ticket_legacy": ("ticket_no",),
+    "raw_hall.hall_daily": (),
+    "nlp.appeal_text": ("app_no",),
+}
+DATE_COLUMN = {"nlp.appeal_text": "data_date"}
+
+
+def timed(label: str, fn: Callable[..., object], *args: object, **kwargs: object) -> float:
+    """Run fn once and print/return its wall time (the bench reports wall time: dbt is a subprocess)."""
+    t0 = time.perf_counter()
+    fn(*args, **kwargs)
+    dt = time.perf_counter() - t0
+    print(f"  {label}: {dt:.1f} s", flush=True)
+    return dt
+
+
+def daily_build(cfg: Settings, day: date, repeat: int) -> dict[str, float]:
+    """Median seconds of the one-day incremental build, models only and models + tests."""
+    v = {"run_date": day.isoformat()}
+    out = {}
+    for cmd in ("run", "build"):
+        times = [timed(f"dbt {cmd} run_date={day}", run_dbt, [cmd, *EXCLUDE], cfg=cfg, variables=v)
+                 for _ in range(repeat)]
+        out[cmd] = statistics.median(times)
+    return out
+
+
+def ingest_mart_inputs(cfg: Settings, first: date, last: date) -> None:
+    """Load, day by day, the entities the marts read (95598 orders, calls, outage notices; metering
+    events; the marketing reference tables) — readings, payments, expansion applications and hall
+    tickets feed no timed mart model, and skipping them makes the setup ~2× faster."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from grid_appeals.pipeline.backfill import _ingest_one
+
+    daily = ["marketing.o_org", "marketing.g_line", "marketing.g_tg", "marketing.c_cons", "marketing.c_mp",
+             "95598.arc_s_95598_wkst", "95598.s_comm_rec", "95598.s_region_outrage", "metering.terminal_event"]
+    work = [(k, first + timedelta(days=i)) for i in range((last - first).days + 1) for k in daily]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        failed = [(d, k) for d, k, _, err in pool.map(_ingest_one, *zip(*work, strict=True), [cfg] * len(work))
+                  if err]
+    print(f"  {len(work)} batches, {len(failed)} failed (injected file defects): {failed}", flush=True)
+
+
+def setup_base(cfg: Settings, first: date, last: date, seed: int) -> None:
+    """Simulate + load + mart for [first, last] at tiny scale (skipped when already built)."""
+    from grid_appeals.pipeline.mart_tasks import run_mart_window
+    from grid_appeals.simulate.runner import simulate
+    from grid_appeals.text.training import train_models
+    from grid_appeals.warehouse.bootstrap import bootstrap
+
+    bootstrap(cfg)
+    timed("simulate", simulate, first, last, scale="tiny", seed=seed, cfg=cfg)
+    timed("ingest (mart inputs)", ingest_mart_inputs, cfg, first, last)
+    timed("text train", train_models, first + (last - first) / 2, cfg=cfg)
+    timed("mart window", run_mart_window, first, last, cfg=cfg)
+
+
+def drop_history(cfg: Settings, first: date) -> None:
+    """Delete every copied row (dated before ``first``): back to the simulated window only."""
+    with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
+        for table in PARTITIONED:
+            if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
+                conn.execute(f"delete from {table} where {DATE_COLUMN.get(table, '_data_date')} < %s", (first,))
+
+
+def replicate_history(cfg: Settings, first: date, last: date, copies: int) -> None:
+    """Copy the rows of [first, last] ``copies`` times, each shifted back by (last − first + 1)·k days
+    (creating the raw date partitions the copies need, as the loader would)."""
+    from grid_appeals.load.ddl import ensure_partition
+    from grid_appeals.sources.contracts import load_contracts
+
+    contracts = {f"{c.raw_schema}.{c.raw_table}": c for src in ("95598", "marketing", "metering", "hall")
+                 for c in load_contracts(src)}
+    span = (last - first).days + 1
+    drop_history(cfg, first)
+    with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
+        for table, keys in PARTITIONED.items():
+            schema, name = table.split(".")
+            cols = conn.execute("select column_name, data_type from information_schema.columns "
+                                "where table_schema = %s and table_name = %s order by ordinal_position",
+                                (schema, name)).fetchall()
+            if not cols:
+                continue
+            dcol = DATE_COLUMN.get(table, "_data_date")
+            contract = contracts.get(table)
+            for k in range(1, copies + 1):
+                shift = span * k
+                if contract is not None and contract.partition != "none":
+                    for i in range(span):
+                        with conn.transaction():
+                            ensure_partition(contract, conn, first + timedelta(days=i - shift))
+                exprs = []
+                for c, t in cols:
+                    if c in keys:
+                        exprs.append(f"case when {c} is null then null else {c} || '~{k}' end")
+                    elif t == "date":
+                        exprs.append(f"{c} - {shift}")
+                    elif t.startswith("timestamp"):
+                        exprs.append(f"{c} - interval '{shift} days'")
+                    else:
+                        exprs.append(c)
+                names = ", ".join(c for c, _ in cols)
+                conn.execute(f"insert into {table} ({names}) select {', '.join(exprs)} from {table} "
+                             f"where {dcol} between %s and %s", (first, last))
+            n = conn.execute(f"select count(*) from {table}").fetchone()[0]
+            print(f"  {table}: {n} rows after copying", flush=True)
+        conn.execute("analyze")
+
+
+def history_days(cfg: Settings) -> int:
+    with psycopg.connect(cfg.url("warehouse")) as conn:
+        lo, hi = conn.execute("select min(_data_date), max(_data_date) from raw_95598.arc_s_95598_wkst").fetchone()
+    return (hi - lo).days
+
+
+def cmd_daily(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    cfg = dataclasses.replace(settings(), db_prefix=args.prefix)
+    day = DAY
+    first = day - timedelta(days=BASE_DAYS)
+    if args.reuse:
+        print(f"# reusing the tiny world {first} … {day} under prefix {cfg.db_prefix}", flush=True)
+        timed("drop copied history", drop_history, cfg, first)
+    else:
+        print(f"# setup: tiny world {first} … {day} under prefix {cfg.db_prefix}", flush=True)
+        setup_base(cfg, first, day, args.seed)
+    timed("full rebuild", run_dbt, ["build", "--full-refresh", *EXCLUDE], cfg=cfg)
+    h30 = history_days(cfg)
+    print(f"# daily build with {h30} days of history", flush=True)
+    t30 = daily_build(cfg, day, args.repeat)
+    print(f"# copying {first} … {day - timedelta(days=1)} {COPIES}× into the past", flush=True)
+    timed("replicate", replicate_history, cfg, first, day - timedelta(days=1), COPIES)
+    timed("full rebuild", run_dbt, ["build", "--full-refresh", *EXCLUDE], cfg=cfg)
+    h365 = history_days(cfg)
+    print(f"# daily build with {h365} days of history", flush=True)
+    t365 = daily_build(cfg, day, args.repeat)
+    print("\n| build (one-day window) | 30-day history | long history | ratio |\n|---|---|---|---|")
+    for cmd, label in (("run", "dbt run (models only)"), ("build", "dbt build (models + tests)")):
+        print(f"| {label} | {t30[cmd]:.1f} s ({h30} d) | {t365[cmd]:.1f} s ({h365} d) | "
+              f"{t365[cmd] / t30[cmd]:.2f} |")
+
+
+def gate_and_publish(first: date, last: date, cfg: Settings) -> None:
+    """The GX marts gate, then publish; a failed gate is reported (its time still counts) so the
+    timing of the other steps is not lost to a data finding."""
+    from grid_appeals.pipeline.mart_gate import GateFailed, check_marts, publish
+
+    try:
+        check_marts(first, last, cfg=cfg)
+    except GateFailed as exc:
+        print(f"  gate FAILED (publish skipped): {str(exc)[:300]}", flush=True)
+        return
+    publish(first, last, cfg=cfg)
+
+
+def cmd_backfill(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from grid_appeals.analytics.propensity import score_run_date
+    from grid_appeals.pipeline import mart_tasks as mt
+
+    cfg = dataclasses.replace(settings(), db_prefix=args.prefix)
+    first, last = date.fromisoformat(args.date_from), date.fromisoformat(args.date_to)
+    n_days = (last - first).days + 1
+    every = max(1, n_days // args.propensity_days) if args.propensity_days else 1
+    sample = [first + timedelta(days=i) for i in range(0, n_days, every)]
+    print(f"# mart step for {first} … {last} ({(last - first).days + 1} days), prefix {cfg.db_prefix}")
+    steps = {
+        "text mining (per day)": lambda: mt.mine_text(first, last, cfg=cfg),
+        "dbt build (one invocation)": lambda: mt.build_marts(first, last, cfg=cfg),
+        "propensity scoring (per day)": lambda: [score_run_date(d, cfg=cfg) for d in sample],
+        "propensity mart": lambda: mt.build_propensity_mart(first, last, cfg=cfg),
+        "gate + publish": lambda: gate_and_publish(first, last, cfg),
+    }
+    total = 0.0
+    rows = []
+    for label, fn in steps.items():
+        dt = timed(label, fn)
+        if label.startswith("propensity scoring") and len(sample) < n_days:
+            print(f"  ({len(sample)} of {n_days} run dates timed; extrapolated ×{n_days / len(sample):.1f})")
+            dt *= n_days / len(sample)
+            label += f" — {len(sample)} of {n_days} days timed, extrapolated"
+        rows.append((label, dt))
+        total += dt
+    print("\n| step | seconds |\n|---|---|")
+    for label, dt in rows:
+        print(f"| {label} | {dt:.1f} |")
+    print(f"| **total** | **{total:.1f}** |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("daily")
+    d.add_argument("--prefix", default="gridmartbench")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--repeat", type=int, default=3)
+    d.add_argument("--reuse", action="store_true", help="skip the setup: the prefix already holds the window")
+    d.set_defaults(func=cmd_daily)
+    b = sub.add_parser("backfill")
+    b.add_argument("--prefix", default="gridmarteval")
+    b.add_argument("--from", dest="date_from", default="2024-06-02")
+    b.add_argument("--to", dest="date_to", default="2024-08-30")
+    b.add_argument("--propensity-days", type=int, default=0,
+                   help="time scoring on this many evenly spaced run dates and extrapolate (0 = every day)")
+    b.set_defaults(func=cmd_backfill)
+    args = ap.parse_args()
+    if settings().db_prefix == "grid" and getattr(args, "prefix", "") in ("grid", ""):
+        raise SystemExit("refusing to run on the demo prefix")
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
