@@ -12,28 +12,17 @@ import json
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from grid_appeals.config import PROJECT_ROOT, Settings, settings
-
-# Airflow connection id -> deployment database role
-CONNECTIONS = {"warehouse": "warehouse", "src_95598": "src_95598", "src_marketing": "src_marketing"}
+from grid_appeals.orchestration.connections import DEFAULT_ROLES as CONNECTIONS
+from grid_appeals.orchestration.connections import params_from_url
 
 
 def connection_json(url: str) -> str:
     """Airflow JSON connection for a libpq URL (socket directories become the host)."""
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    host = query.get("host", [parts.hostname or "localhost"])[0]
-    conn = {
-        "conn_type": "postgres",
-        "host": host,
-        "port": parts.port or 5432,
-        "login": unquote(parts.username or "postgres"),
-        "password": unquote(parts.password or ""),
-        "schema": parts.path.lstrip("/"),
-    }
-    return json.dumps(conn)
+    p = params_from_url(url)
+    return json.dumps({"conn_type": "postgres", "host": p["host"], "port": p["port"], "login": p["user"],
+                       "password": p["password"], "schema": p["dbname"]})
 
 
 def _local_secret(path: Path) -> str:

@@ -16,7 +16,8 @@ from grid_appeals.config import Settings, settings
 DEFAULT_ROLES = {"warehouse": "warehouse", "src_95598": "src_95598", "src_marketing": "src_marketing"}
 
 
-def _from_uri(uri: str) -> dict[str, Any]:
+def params_from_url(uri: str) -> dict[str, Any]:
+    """libpq keyword parameters of a URL; ``?host=/dir`` (a socket directory) becomes the host."""
     parts = urlsplit(uri)
     query = parse_qs(parts.query)
     return {
@@ -38,11 +39,11 @@ def libpq_params(conn_id: str, *, cfg: Settings | None = None) -> dict[str, Any]
             return {"host": c.get("host") or "localhost", "port": c.get("port") or 5432,
                     "user": c.get("login") or "postgres", "password": c.get("password") or "",
                     "dbname": c.get("schema") or ""}
-        return _from_uri(raw)
+        return params_from_url(raw)
     cfg = cfg or settings()
     if conn_id not in DEFAULT_ROLES:
         raise KeyError(f"unknown connection id {conn_id!r}: set AIRFLOW_CONN_{conn_id.upper()}")
-    return _from_uri(cfg.url(DEFAULT_ROLES[conn_id]))
+    return params_from_url(cfg.url(DEFAULT_ROLES[conn_id]))
 
 
 def conninfo(conn_id: str, *, cfg: Settings | None = None) -> str:
