@@ -11,8 +11,12 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRETS = {"WAREHOUSE_PASSWORD": "x", "AIRFLOW_DB_PASSWORD": "y", "AIRFLOW_JWT_SECRET": "z",
-           "AIRFLOW_FERNET_KEY": "k"}
+SECRETS = {
+    "WAREHOUSE_PASSWORD": "x",
+    "AIRFLOW_DB_PASSWORD": "y",
+    "AIRFLOW_JWT_SECRET": "z",
+    "AIRFLOW_FERNET_KEY": "k",
+}
 
 
 def _compose_cmd() -> list[str] | None:
@@ -30,16 +34,30 @@ def test_compose_config_is_valid() -> None:
     env = {**os.environ, **SECRETS}
     subprocess.run([*cmd, "config", "-q"], cwd=ROOT, env=env, check=True)
     # secrets are required from the environment, not defaulted in the file
-    missing = subprocess.run([*cmd, "config", "-q"], cwd=ROOT, capture_output=True, text=True,
-                             env={k: v for k, v in os.environ.items() if k not in SECRETS})
+    missing = subprocess.run(
+        [*cmd, "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k not in SECRETS},
+    )
     assert missing.returncode != 0
 
 
 def test_compose_services_shape() -> None:
     doc = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = doc["services"]
-    for name in ("warehouse-db", "airflow-db", "redis", "airflow-init", "airflow-apiserver",
-                 "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker"):
+    for name in (
+        "warehouse-db",
+        "airflow-db",
+        "redis",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",
+    ):
         assert name in services, name
     for name, svc in services.items():
         if name != "airflow-init":

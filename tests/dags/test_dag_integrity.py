@@ -46,7 +46,8 @@ def test_date_partitioned_dags_use_data_intervals(dagbag) -> None:
 
     for dag_id, dag in dagbag.dags.items():
         assert isinstance(dag.timetable, CronDataIntervalTimetable), (
-            f"{dag_id}: a plain cron schedule gives zero-width data intervals in Airflow 3")
+            f"{dag_id}: a plain cron schedule gives zero-width data intervals in Airflow 3"
+        )
 
 
 def test_dag_import_is_light() -> None:

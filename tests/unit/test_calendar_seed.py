@@ -5,7 +5,8 @@ from grid_appeals.transform.calendar_seed import SEED_PATH, calendar_rows, rende
 
 def test_checked_in_seed_matches_generator() -> None:
     assert SEED_PATH.read_text(encoding="utf-8") == render_seed(), (
-        "regenerate with: .venv/bin/python -m grid_appeals.transform.calendar_seed")
+        "regenerate with: .venv/bin/python -m grid_appeals.transform.calendar_seed"
+    )
 
 
 def test_official_calendar_facts() -> None:

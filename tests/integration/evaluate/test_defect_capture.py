@@ -7,6 +7,7 @@ The window is the one of tests/integration/load/test_sources_window.py (same pre
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import date
 
 import pytest
@@ -18,12 +19,31 @@ from grid_appeals.evaluate.window import build_window
 from grid_appeals.simulate.defects import DefectRates
 
 FIRST, LAST = date(2024, 7, 15), date(2024, 7, 20)
-RATES = DefectRates(duplicate=0.02, missing_required=0.02, invalid_code=0.01, malformed_phone=0.03,
-                    bad_timestamp=0.01, bad_reading=0.005, late_row=0.02, broken_encoding_day=0.25,
-                    truncated_gzip_day=0.25, schema_drift_day=0.25)
-KINDS = {"duplicate", "missing_required", "invalid_code", "malformed_phone", "bad_timestamp", "bad_reading",
-         "late_row", "schema_drift", "truncated_gzip", "broken_encoding"}
-PREFIX = "gridtest_window"
+RATES = DefectRates(
+    duplicate=0.02,
+    missing_required=0.02,
+    invalid_code=0.01,
+    malformed_phone=0.03,
+    bad_timestamp=0.01,
+    bad_reading=0.005,
+    late_row=0.02,
+    broken_encoding_day=0.25,
+    truncated_gzip_day=0.25,
+    schema_drift_day=0.25,
+)
+KINDS = {
+    "duplicate",
+    "missing_required",
+    "invalid_code",
+    "malformed_phone",
+    "bad_timestamp",
+    "bad_reading",
+    "late_row",
+    "schema_drift",
+    "truncated_gzip",
+    "broken_encoding",
+}
+PREFIX = os.environ["GRID_DB_PREFIX"] + "_window"  # follows GRID_TEST_DB_PREFIX
 # shares the window build (one process) with the other gridtest_window module
 pytestmark = pytest.mark.xdist_group("gridtest_window")
 
@@ -33,7 +53,9 @@ def loaded(warehouse: Settings) -> Settings:
     mp = pytest.MonkeyPatch()
     mp.setenv("GRID_GX_DATA_DOCS", "none")
     try:
-        return build_window(dataclasses.replace(warehouse, db_prefix=PREFIX), FIRST, LAST, seed=7, rates=RATES).cfg
+        return build_window(
+            dataclasses.replace(warehouse, db_prefix=PREFIX), FIRST, LAST, seed=7, rates=RATES
+        ).cfg
     finally:
         mp.undo()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -26,7 +27,7 @@ from grid_appeals.text.training import train_models
 from grid_appeals.warehouse.bootstrap import bootstrap
 
 FIRST, LAST = date(2024, 7, 1), date(2024, 7, 10)
-PREFIX = "gridtest_marteval"
+PREFIX = os.environ["GRID_DB_PREFIX"] + "_marteval"  # follows GRID_TEST_DB_PREFIX
 HORIZON = 3
 
 
@@ -36,8 +37,9 @@ def window(warehouse: Settings) -> Settings:
 
     cfg = dataclasses.replace(warehouse, db_prefix=PREFIX)
     bootstrap(cfg)
-    rates = dataclasses.replace(DefectRates(), broken_encoding_day=0.0, truncated_gzip_day=0.0,
-                                schema_drift_day=0.0)
+    rates = dataclasses.replace(
+        DefectRates(), broken_encoding_day=0.0, truncated_gzip_day=0.0, schema_drift_day=0.0
+    )
     simulate(FIRST, LAST, scale="tiny", seed=11, cfg=cfg, defects=rates, surge_rate=0.5)
     # hall tickets feed no mart model: skip them to keep the test short
     backfill(FIRST, LAST, sources=("95598", "marketing", "metering"), cfg=cfg, progress=False, mart=False)
@@ -87,9 +89,15 @@ def test_propensity_auc_and_report(window: Settings) -> None:
     assert p["positives"] >= 1
     assert 0.0 <= p["auc"] <= 1.0
     assert 0.0 <= p["precision_at_top_5pct"] <= 1.0
-    report = marts_eval.MartsReport(FIRST, LAST, PREFIX, hotspots=marts_eval.hotspot_eval(FIRST, LAST, cfg=window),
-                                    frequent_outage=marts_eval.frequent_outage_eval(FIRST, LAST, cfg=window),
-                                    chains=marts_eval.chain_eval(FIRST, LAST, cfg=window), propensity=p)
+    report = marts_eval.MartsReport(
+        FIRST,
+        LAST,
+        PREFIX,
+        hotspots=marts_eval.hotspot_eval(FIRST, LAST, cfg=window),
+        frequent_outage=marts_eval.frequent_outage_eval(FIRST, LAST, cfg=window),
+        chains=marts_eval.chain_eval(FIRST, LAST, cfg=window),
+        propensity=p,
+    )
     md = report.render()
     assert "| propensity: AUC (pooled)" in md
     doc = json.loads(report.to_json())

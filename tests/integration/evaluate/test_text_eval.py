@@ -9,6 +9,7 @@ the module docstring of ``grid_appeals.evaluate.text_eval``), not asserted on ti
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import date
 
 import pytest
@@ -22,7 +23,7 @@ from grid_appeals.warehouse.connection import drop_database
 FIRST, LAST = date(2024, 7, 1), date(2024, 7, 8)
 TRAIN_UNTIL = TEST_FROM = date(2024, 7, 6)
 HOLDOUT = ("dialect", "note", "narrative")
-PREFIX = "gridtest_texteval"
+PREFIX = os.environ["GRID_DB_PREFIX"] + "_texteval"  # follows GRID_TEST_DB_PREFIX
 
 
 @pytest.fixture(scope="module")

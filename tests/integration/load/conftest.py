@@ -44,12 +44,15 @@ def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contracts: dict[str
 
 
 def reading_rows(day: date, n: int, start: int = 0) -> list[str]:
-    return [f"{3300000000 + i},{day},{day} 01:{i % 60:02d}:00,{1000 + i * 0.5:.2f},{400 + i * 0.25:.2f},33401"
-            for i in range(start, start + n)]
+    return [
+        f"{3300000000 + i},{day},{day} 01:{i % 60:02d}:00,{1000 + i * 0.5:.2f},{400 + i * 0.25:.2f},33401"
+        for i in range(start, start + n)
+    ]
 
 
-def write_readings(landing: Path, day: date, lines: list[str], *, header: str = READ_HEADER,
-                   truncate: bool = False) -> Path:
+def write_readings(
+    landing: Path, day: date, lines: list[str], *, header: str = READ_HEADER, truncate: bool = False
+) -> Path:
     path = landing / f"metering/{day:%Y-%m-%d}/e_mp_day_read_{day:%Y%m%d}.csv.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
     data = gzip.compress(("\n".join([header, *lines]) + "\n").encode("utf-8"))
@@ -80,18 +83,20 @@ def wkst_source(source_db: str, warehouse: Settings) -> Iterator[psycopg.Connect
 @pytest.fixture()
 def clean_entity(warehouse: Settings, contracts: dict[str, EntityContract]):
     """Drop an entity's raw/quarantine tables and ledger rows so a test starts from nothing."""
+
     def clean(contract: EntityContract) -> None:
         from grid_appeals.load.ddl import ensure_tables
+
         with psycopg.connect(warehouse.url("warehouse"), autocommit=True) as conn:
             conn.execute(f'drop table if exists "{contract.raw_schema}"."{contract.raw_table}" cascade')
             conn.execute(f'drop table if exists quarantine."{contract.quarantine_table}"')
             ensure_tables(contract, conn)
             for t in ("load_log", "dq_result"):
-                conn.execute(f"delete from ops.{t} where source = %s and entity = %s",
-                             (contract.source, contract.name))
+                conn.execute(
+                    f"delete from ops.{t} where source = %s and entity = %s", (contract.source, contract.name)
+                )
+
     return clean
-
-
 
 
 D1 = DAY + timedelta(days=1)

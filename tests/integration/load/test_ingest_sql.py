@@ -28,12 +28,17 @@ def test_upsert_keeps_latest_state_and_late_changes_land(h, warehouse, contracts
     src = wkst_source
     src.execute(INSERT, _order("A1", "受理", f"{h.DAY} 08:00", f"{h.DAY} 08:00"))
     src.execute(INSERT, _order("A2", "派单", f"{h.DAY} 09:00", f"{h.DAY} 10:00"))
-    src.execute(INSERT, _order("A3", "受理", f"{h.DAY} 11:00", f"{h.DAY} 11:00", busi="99"))        # bad code
-    src.execute(INSERT, _order("A4", "受理", f"{h.DAY} 12:00", f"{h.DAY} 12:00", phone="1381234"))  # bad phone
-    src.execute(INSERT, _order("A5", "受理", f"{h.DAY} 12:00", f"{h.DAY} 12:00", cust="123"))       # bad 户号
+    src.execute(INSERT, _order("A3", "受理", f"{h.DAY} 11:00", f"{h.DAY} 11:00", busi="99"))  # bad code
+    src.execute(
+        INSERT, _order("A4", "受理", f"{h.DAY} 12:00", f"{h.DAY} 12:00", phone="1381234")
+    )  # bad phone
+    src.execute(INSERT, _order("A5", "受理", f"{h.DAY} 12:00", f"{h.DAY} 12:00", cust="123"))  # bad 户号
     src.execute(INSERT, _order("A7", "受理", f"{h.DAY} 13:00", f"{h.DAY} 13:00", phone="0571-88886666"))
     src.execute(INSERT, _order("A8", "受理", f"{h.DAY} 23:59:59", f"{h.DAY} 23:59:59"))
-    src.execute(INSERT, _order("X0", "受理", f"{h.DAY - timedelta(days=1)} 08:00", f"{h.DAY - timedelta(days=1)} 08:00"))
+    src.execute(
+        INSERT,
+        _order("X0", "受理", f"{h.DAY - timedelta(days=1)} 08:00", f"{h.DAY - timedelta(days=1)} 08:00"),
+    )
     first = ingest_entity(c, *h.interval(h.DAY), cfg=warehouse)
     assert (first.rows_received, first.rows_loaded, first.rows_quarantined) == (7, 4, 3)
     # next day: A1 changes status (a late status change of an order created yesterday), A6 is new
@@ -57,7 +62,9 @@ def test_stale_row_is_superseded_not_applied(h, warehouse, contracts, wkst_sourc
     wkst_source.execute(INSERT, _order("B1", "办结", f"{h.DAY} 08:00", f"{h.D1} 08:00"))
     ingest_entity(c, *h.interval(h.D1), cfg=warehouse)
     # the source goes back in time (restored from an older backup): its row must not win
-    wkst_source.execute("update public.arc_s_95598_wkst set status = '受理', update_time = %s", (f"{h.DAY} 09:00",))
+    wkst_source.execute(
+        "update public.arc_s_95598_wkst set status = '受理', update_time = %s", (f"{h.DAY} 09:00",)
+    )
     r = ingest_entity(c, *h.interval(h.DAY), cfg=warehouse)
     assert (r.rows_received, r.rows_loaded, r.rows_superseded, r.duplicates_dropped) == (1, 0, 1, 1)
     assert _raw(warehouse, "select status from raw_fixture.wkst") == [("办结",)]
@@ -88,6 +95,9 @@ def test_source_table_drift_names_table_and_columns(h, warehouse, contracts, wks
 
 
 def test_ledger_identity_holds_for_every_successful_batch(h, warehouse):
-    bad = _raw(warehouse, "select batch_id from ops.load_log where status = 'success' and "
-                          "rows_received <> rows_loaded + rows_quarantined + duplicates_dropped")
+    bad = _raw(
+        warehouse,
+        "select batch_id from ops.load_log where status = 'success' and "
+        "rows_received <> rows_loaded + rows_quarantined + duplicates_dropped",
+    )
     assert bad == []

@@ -14,6 +14,7 @@ is cached per process (``grid_appeals.evaluate.window``) and reused by tests/int
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from datetime import date, timedelta
 
@@ -31,14 +32,25 @@ from grid_appeals.sources.contracts import load_contracts
 
 FIRST, LAST = date(2024, 7, 15), date(2024, 7, 20)
 SEED = 7
-RATES = DefectRates(duplicate=0.02, missing_required=0.02, invalid_code=0.01, malformed_phone=0.03,
-                    bad_timestamp=0.01, bad_reading=0.005, late_row=0.02, broken_encoding_day=0.25,
-                    truncated_gzip_day=0.25, schema_drift_day=0.25)
+RATES = DefectRates(
+    duplicate=0.02,
+    missing_required=0.02,
+    invalid_code=0.01,
+    malformed_phone=0.03,
+    bad_timestamp=0.01,
+    bad_reading=0.005,
+    late_row=0.02,
+    broken_encoding_day=0.25,
+    truncated_gzip_day=0.25,
+    schema_drift_day=0.25,
+)
 # file-level defect (entity in defect_truth) → (contract key, pattern the failure message must match)
-FILE_DEFECTS = {"terminal_event": ("metering.terminal_event", r"terminal_event_\d{8}\.csv\.gz: truncated gzip"),
-                "e_mp_day_read": ("metering.e_mp_day_read", r"schema drift .*pap_r → pap_r_total"),
-                "hall_ops": ("hall.hall_ticket", r"schema drift .*window_no → window")}
-PREFIX = "gridtest_window"
+FILE_DEFECTS = {
+    "terminal_event": ("metering.terminal_event", r"terminal_event_\d{8}\.csv\.gz: truncated gzip"),
+    "e_mp_day_read": ("metering.e_mp_day_read", r"schema drift .*pap_r → pap_r_total"),
+    "hall_ops": ("hall.hall_ticket", r"schema drift .*window_no → window"),
+}
+PREFIX = os.environ["GRID_DB_PREFIX"] + "_window"  # follows GRID_TEST_DB_PREFIX
 # shares the window build (one process) with the other gridtest_window module
 pytestmark = pytest.mark.xdist_group("gridtest_window")
 
@@ -79,29 +91,52 @@ def test_every_entity_loads_every_day_or_fails_clearly_on_defect_days(window: di
     first = ledger.sort_values("attempt").drop_duplicates(["source", "entity", "data_date"])
     first = first.assign(key=first["source"] + "." + first["entity"])
     assert set(zip(first["key"], first["data_date"], strict=True)) == {(k, d) for k in keys for d in _days()}
-    truth = _q(cfg, "sim_truth", "select sim_date, entity, kind from defect_truth where row_key like 'file:%%'")
-    expected = {(FILE_DEFECTS[e][0], d) for e, d, k in zip(truth["entity"], truth["sim_date"], truth["kind"],
-                                                             strict=True) if k in ("truncated_gzip", "schema_drift")}
-    assert {k for _, d in expected for k in [d]} >= {date(2024, 7, 16), date(2024, 7, 20)}  # window as designed
+    truth = _q(
+        cfg, "sim_truth", "select sim_date, entity, kind from defect_truth where row_key like 'file:%%'"
+    )
+    expected = {
+        (FILE_DEFECTS[e][0], d)
+        for e, d, k in zip(truth["entity"], truth["sim_date"], truth["kind"], strict=True)
+        if k in ("truncated_gzip", "schema_drift")
+    }
+    assert {k for _, d in expected for k in [d]} >= {
+        date(2024, 7, 16),
+        date(2024, 7, 20),
+    }  # window as designed
     failed = first[first["status"] == "failed"]
     assert set(zip(failed["key"], failed["data_date"], strict=True)) == expected
     for r in failed.itertuples():
         pattern = next(p for k, p in FILE_DEFECTS.values() if k == r.key)
         assert re.search(pattern, r.error), r.error
     # the broken GBK bytes stay below the bad-row threshold: those lines are quarantined, the rest load
-    legacy = first[(first["key"] == "hall.hall_ticket_legacy") & (first["data_date"] == date(2024, 7, 19))].iloc[0]
+    legacy = first[
+        (first["key"] == "hall.hall_ticket_legacy") & (first["data_date"] == date(2024, 7, 19))
+    ].iloc[0]
     assert legacy["status"] == "success" and legacy["rows_quarantined"] >= 1
-    enc = _q(cfg, "warehouse", """select count(*) n from quarantine.hall__hall_ticket_legacy
-                                  where _data_date = '2024-07-19' and failures ? 'undecodable_line(encoding)'""")
+    enc = _q(
+        cfg,
+        "warehouse",
+        """select count(*) n from quarantine.hall__hall_ticket_legacy
+                                  where _data_date = '2024-07-19' and failures ? 'undecodable_line(encoding)'""",
+    )
     assert enc["n"][0] >= 1
-    assert all(not r.failed or all(k in {x[0] for x in expected} for _, k, _ in r.failed)
-               for r in window["reports"].values())
+    assert all(
+        not r.failed or all(k in {x[0] for x in expected} for _, k, _ in r.failed)
+        for r in window["reports"].values()
+    )
 
 
 def test_missing_days_fail_with_a_clear_message_except_closed_halls(window: dict) -> None:
     """07-14 was never simulated: metering has no file (fails); halls allow a closed day (empty)."""
     cfg = window["cfg"]
-    report = backfill(date(2024, 7, 14), date(2024, 7, 14), sources=["metering", "hall"], cfg=cfg, progress=False, mart=False)
+    report = backfill(
+        date(2024, 7, 14),
+        date(2024, 7, 14),
+        sources=["metering", "hall"],
+        cfg=cfg,
+        progress=False,
+        mart=False,
+    )
     assert {k for _, k, _ in report.failed} == {"metering.e_mp_day_read", "metering.terminal_event"}
     assert all("no file for" in why and "nothing matches" in why for _, _, why in report.failed)
     assert {k for _, k in report.ok} == {"hall.hall_ticket", "hall.hall_ticket_legacy", "hall.hall_daily"}
@@ -141,15 +176,25 @@ def test_row_identity_holds_and_matches_the_tables(window: dict) -> None:
     ledger = _ledger(cfg)
     ok = ledger[ledger["status"] == "success"]
     assert len(ok) > 70
-    assert (ok["rows_received"] == ok["rows_loaded"] + ok["rows_quarantined"] + ok["duplicates_dropped"]).all()
+    assert (
+        ok["rows_received"] == ok["rows_loaded"] + ok["rows_quarantined"] + ok["duplicates_dropped"]
+    ).all()
     assert ok["duplicates_dropped"].sum() > 0 and ok["rows_quarantined"].sum() > 0
     latest = ok.sort_values("id").drop_duplicates(["source", "entity", "data_date"], keep="last")
     reads = latest[latest["entity"] == "e_mp_day_read"]
     for r in reads.itertuples():
-        n = _q(cfg, "warehouse", "select count(*) n from raw_metering.e_mp_day_read where _data_date = %s",
-               r.data_date)["n"][0]
-        q = _q(cfg, "warehouse", "select count(*) n from quarantine.metering__e_mp_day_read where _data_date = %s",
-               r.data_date)["n"][0]
+        n = _q(
+            cfg,
+            "warehouse",
+            "select count(*) n from raw_metering.e_mp_day_read where _data_date = %s",
+            r.data_date,
+        )["n"][0]
+        q = _q(
+            cfg,
+            "warehouse",
+            "select count(*) n from quarantine.metering__e_mp_day_read where _data_date = %s",
+            r.data_date,
+        )["n"][0]
         assert (n, q) == (r.rows_loaded, r.rows_quarantined)
 
 
@@ -159,18 +204,32 @@ def test_lineage_columns_come_from_partition_defaults(window: dict) -> None:
     ledger = _ledger(cfg)
     ok = ledger[(ledger["entity"] == "e_mp_day_read") & (ledger["status"] == "success")]
     latest = ok.sort_values("id").drop_duplicates("data_date", keep="last")
-    got = _q(cfg, "warehouse", """select _data_date, _batch_id::text b, min(_source_file) f, count(distinct _source_file) nf,
+    got = _q(
+        cfg,
+        "warehouse",
+        """select _data_date, _batch_id::text b, min(_source_file) f, count(distinct _source_file) nf,
                                          min(_source_row) r0, max(_source_row) r1, count(*) n
-                                  from raw_metering.e_mp_day_read group by 1, 2""")
+                                  from raw_metering.e_mp_day_read group by 1, 2""",
+    )
     assert len(got) == len(latest)
-    merged = got.merge(latest.assign(b=latest["batch_id"].astype(str)), left_on=["_data_date", "b"],
-                       right_on=["data_date", "b"])
+    merged = got.merge(
+        latest.assign(b=latest["batch_id"].astype(str)),
+        left_on=["_data_date", "b"],
+        right_on=["data_date", "b"],
+    )
     assert len(merged) == len(latest) and (merged["nf"] == 1).all()
-    assert all(f.endswith(f"e_mp_day_read_{d:%Y%m%d}.csv.gz") for f, d in zip(merged["f"], merged["_data_date"], strict=True))
+    assert all(
+        f.endswith(f"e_mp_day_read_{d:%Y%m%d}.csv.gz")
+        for f, d in zip(merged["f"], merged["_data_date"], strict=True)
+    )
     assert (merged["r0"] >= 1).all()
-    defaults = _q(cfg, "warehouse", """select count(*) n from pg_attrdef ad join pg_class c on c.oid = ad.adrelid
+    defaults = _q(
+        cfg,
+        "warehouse",
+        """select count(*) n from pg_attrdef ad join pg_class c on c.oid = ad.adrelid
                                        join pg_namespace s on s.oid = c.relnamespace
                                        join pg_attribute a on a.attrelid = c.oid and a.attnum = ad.adnum
                                        where s.nspname = 'raw_metering' and c.relname like 'e_mp_day_read_p%%'
-                                         and a.attname in ('_batch_id', '_data_date', '_source_file')""")
+                                         and a.attname in ('_batch_id', '_data_date', '_source_file')""",
+    )
     assert defaults["n"][0] == 0

@@ -18,16 +18,27 @@ from grid_appeals.simulate.defects import DefectRates
 from grid_appeals.simulate.runner import simulate
 from grid_appeals.warehouse.connection import connect, drop_database
 
-RATES = DefectRates(duplicate=0.03, missing_required=0.03, invalid_code=0.02, malformed_phone=0.04,
-                    bad_timestamp=0.02, bad_reading=0.01, late_row=0.03, broken_encoding_day=0.3,
-                    truncated_gzip_day=0.3, schema_drift_day=0.3)
+RATES = DefectRates(
+    duplicate=0.03,
+    missing_required=0.03,
+    invalid_code=0.02,
+    malformed_phone=0.04,
+    bad_timestamp=0.02,
+    bad_reading=0.01,
+    late_row=0.03,
+    broken_encoding_day=0.3,
+    truncated_gzip_day=0.3,
+    schema_drift_day=0.3,
+)
 JULY = (date(2024, 7, 8), date(2024, 7, 21))
 SF = (date(2024, 2, 5), date(2024, 2, 11))  # 除夕 = 2024-02-09
 SEED = 11
 SURGE_RATE = 0.3  # more planted surges than the default so a short window surely has some
 
-TABLES = {"src_95598": ["arc_s_95598_wkst", "s_comm_rec", "s_region_outrage"],
-          "src_marketing": ["a_pay_flow", "s_app", "c_cons"]}
+TABLES = {
+    "src_95598": ["arc_s_95598_wkst", "s_comm_rec", "s_region_outrage"],
+    "src_marketing": ["a_pay_flow", "s_app", "c_cons"],
+}
 
 
 def _checksums(cfg) -> dict[str, str]:
@@ -35,8 +46,10 @@ def _checksums(cfg) -> dict[str, str]:
     for db, tables in TABLES.items():
         with connect(db, cfg=cfg) as conn:
             for t in tables:
-                out[t] = conn.execute(f"select md5(coalesce(string_agg(x, '|' order by x), '')) from "
-                                      f"(select t::text x from {t} t) s").fetchone()[0]
+                out[t] = conn.execute(
+                    f"select md5(coalesce(string_agg(x, '|' order by x), '')) from "
+                    f"(select t::text x from {t} t) s"
+                ).fetchone()[0]
     for f in sorted(Path(cfg.landing_dir).rglob("*")):
         if f.is_file():
             out[str(f.relative_to(cfg.landing_dir))] = hashlib.md5(f.read_bytes()).hexdigest()
@@ -48,6 +61,7 @@ def sim(cfg):
     for db in ("src_95598", "src_marketing", "sim_truth"):
         drop_database(cfg.db_name(db), cfg=cfg)
     import shutil
+
     shutil.rmtree(cfg.landing_dir, ignore_errors=True)
     simulate(*SF, scale="tiny", seed=SEED, cfg=cfg, defects=RATES, surge_rate=SURGE_RATE)
     simulate(*JULY, scale="tiny", seed=SEED, cfg=cfg, defects=RATES, surge_rate=SURGE_RATE, workers=2)
@@ -56,33 +70,54 @@ def sim(cfg):
 
 def _q(cfg, db, sql, *args):
     with connect(db, cfg=cfg) as conn:
-        return pd.DataFrame(conn.execute(sql, args).fetchall(),
-                            columns=[c.name for c in conn.execute(sql, args).description])
+        return pd.DataFrame(
+            conn.execute(sql, args).fetchall(), columns=[c.name for c in conn.execute(sql, args).description]
+        )
 
 
 def test_regenerating_one_date_changes_nothing(sim):
     before = _checksums(sim)
     # generated in-process, while the fixture's July run used two worker processes
-    simulate(date(2024, 7, 14), date(2024, 7, 14), scale="tiny", seed=SEED, cfg=sim, defects=RATES,
-             surge_rate=SURGE_RATE, workers=1)
+    simulate(
+        date(2024, 7, 14),
+        date(2024, 7, 14),
+        scale="tiny",
+        seed=SEED,
+        cfg=sim,
+        defects=RATES,
+        surge_rate=SURGE_RATE,
+        workers=1,
+    )
     after = _checksums(sim)
     assert before == after
 
 
 def test_hot_days_over_twice_mild_repairs(sim):
     wx = _q(sim, "sim_truth", "select wx_date, avg(tmax) t from weather_truth group by 1")
-    rep = _q(sim, "sim_truth", "select created_date, count(*) n from appeal_truth where busi_type = '故障报修' group by 1")
+    rep = _q(
+        sim,
+        "sim_truth",
+        "select created_date, count(*) n from appeal_truth where busi_type = '故障报修' group by 1",
+    )
     df = rep.merge(wx, left_on="created_date", right_on="wx_date")
     df["t"] = df["t"].astype(float)
     hot = df[df["t"] >= 33]["n"].mean()
-    mild = df[(df["t"] < 22) & (df["created_date"] != date(2024, 2, 9))
-              & (df["created_date"] != date(2024, 2, 10)) & (df["created_date"] != date(2024, 2, 8))]["n"].mean()
+    mild = df[
+        (df["t"] < 22)
+        & (df["created_date"] != date(2024, 2, 9))
+        & (df["created_date"] != date(2024, 2, 10))
+        & (df["created_date"] != date(2024, 2, 8))
+    ]["n"].mean()
     assert hot > 2 * mild, (hot, mild)
 
 
 def test_spring_festival_eve_spike(sim):
-    rep = _q(sim, "sim_truth", "select created_date d, count(*) n from appeal_truth where busi_type='故障报修' "
-                               "and created_date between '2024-02-05' and '2024-02-11' group by 1").set_index("d")["n"]
+    rep = _q(
+        sim,
+        "sim_truth",
+        "select created_date d, count(*) n from appeal_truth where busi_type='故障报修' "
+        "and created_date between '2024-02-05' and '2024-02-11' group by 1",
+    ).set_index("d")["n"]
     assert rep[date(2024, 2, 9)] > 1.5 * rep[[date(2024, 2, 5), date(2024, 2, 6)]].mean()
 
 
@@ -90,16 +125,27 @@ def test_complaint_share_and_classes_and_precedence(sim):
     t = _q(sim, "sim_truth", "select busi_type, cmpl_class, parent_app_no, cause from appeal_truth")
     share = (t["busi_type"] == "投诉").mean()
     assert 0.01 < share < 0.08, share
-    assert set(t.loc[t["busi_type"] == "投诉", "cmpl_class"]) == {"服务投诉", "营业投诉", "停送电投诉", "供电质量投诉",
-                                                                "电网建设投诉"}
+    assert set(t.loc[t["busi_type"] == "投诉", "cmpl_class"]) == {
+        "服务投诉",
+        "营业投诉",
+        "停送电投诉",
+        "供电质量投诉",
+        "电网建设投诉",
+    }
     c = t[t["busi_type"] == "投诉"]
-    preceded = c["parent_app_no"].notna() | c["cause"].isin(["hall_queue", "expansion_complaint", "meter_fault_complaint"])
+    preceded = c["parent_app_no"].notna() | c["cause"].isin(
+        ["hall_queue", "expansion_complaint", "meter_fault_complaint"]
+    )
     assert preceded.mean() > 0.5, preceded.mean()
 
 
 def test_status_updates_arrive_on_later_days(sim):
-    df = _q(sim, "src_95598", "select count(*) n from arc_s_95598_wkst where upd_time::date > handle_time::date "
-                              "and wkst_status_code >= '04'")
+    df = _q(
+        sim,
+        "src_95598",
+        "select count(*) n from arc_s_95598_wkst where upd_time::date > handle_time::date "
+        "and wkst_status_code >= '04'",
+    )
     assert df["n"][0] > 100
     df = _q(sim, "src_marketing", "select count(*) n from s_app where upd_time::date > app_date::date")
     assert df["n"][0] > 0
@@ -110,8 +156,12 @@ def test_defect_rates(sim):
     rc = _q(sim, "sim_truth", "select entity, sum(n) n from row_counts group by 1").set_index("entity")["n"]
     n_wkst = rc["arc_s_95598_wkst.insert"]
     got = d.set_index(["entity", "kind"])["n"]
-    for kind, rate in (("missing_required", RATES.missing_required), ("malformed_phone", RATES.malformed_phone),
-                       ("invalid_code", RATES.invalid_code), ("late_row", RATES.late_row)):
+    for kind, rate in (
+        ("missing_required", RATES.missing_required),
+        ("malformed_phone", RATES.malformed_phone),
+        ("invalid_code", RATES.invalid_code),
+        ("late_row", RATES.late_row),
+    ):
         measured = got[("wkst", kind)] / n_wkst
         assert abs(measured / rate - 1) < 0.25, (kind, measured)
     n_read = rc["e_mp_day_read"]
@@ -119,8 +169,18 @@ def test_defect_rates(sim):
         measured = got[("e_mp_day_read", kind)] / n_read
         assert abs(measured / rate - 1) < 0.2, (kind, measured)
     kinds = set(d["kind"])
-    assert {"duplicate", "missing_required", "invalid_code", "malformed_phone", "bad_timestamp", "bad_reading",
-            "late_row", "broken_encoding", "truncated_gzip", "schema_drift"} <= kinds
+    assert {
+        "duplicate",
+        "missing_required",
+        "invalid_code",
+        "malformed_phone",
+        "bad_timestamp",
+        "bad_reading",
+        "late_row",
+        "broken_encoding",
+        "truncated_gzip",
+        "schema_drift",
+    } <= kinds
 
 
 def test_truth_complete_and_files_exist(sim):
@@ -158,13 +218,21 @@ def test_pipeline_never_references_truth_db():
 def test_planted_surges_stand_out_at_their_station(sim):
     planted = _q(sim, "sim_truth", "select * from topic_surge where planted")
     assert len(planted) >= 2, "expected planted surges in the window"
-    assert not _q(sim, "sim_truth", "select 1 from topic_surge where not planted and surge_id is not null").shape[0]
+    assert not _q(
+        sim, "sim_truth", "select 1 from topic_surge where not planted and surge_id is not null"
+    ).shape[0]
     t = _q(sim, "sim_truth", "select app_no, created_date, topic, intent, cause, event_ref from appeal_truth")
-    src = _q(sim, "src_95598", "select distinct on (app_no) app_no, org_no, tg_no, accept_content from arc_s_95598_wkst "
-                               "where org_no is not null order by app_no")
+    src = _q(
+        sim,
+        "src_95598",
+        "select distinct on (app_no) app_no, org_no, tg_no, accept_content from arc_s_95598_wkst "
+        "where org_no is not null order by app_no",
+    )
     m = t.merge(src, on="app_no")
     for r in planted.itertuples():
-        cell = m[(m["created_date"] == r.surge_date) & (m["org_no"] == r.station_org_no) & (m["topic"] == r.topic)]
+        cell = m[
+            (m["created_date"] == r.surge_date) & (m["org_no"] == r.station_org_no) & (m["topic"] == r.topic)
+        ]
         mine = m[m["event_ref"] == r.surge_id]
         mine = mine[mine["created_date"] == r.surge_date]
         # the surge's appeals carry the station's org_no, one of its 台区 and the topic's phrasing
@@ -191,16 +259,22 @@ def test_escalation_truth_and_complaint_chains(sim):
     # (parents created on days that were never simulated are not in appeal_truth)
     parents = (set(c["parent_app_no"]) & set(t["app_no"])) - set(t.loc[t["busi_type"] == "投诉", "app_no"])
     assert parents <= set(e["app_no"])
-    chains = _q(sim, "sim_truth", "select complaint_app_no, chain from complaint_chain where n_prior_contacts >= 1")
+    chains = _q(
+        sim, "sim_truth", "select complaint_app_no, chain from complaint_chain where n_prior_contacts >= 1"
+    )
     assert len(chains) > 10
     first = chains.iloc[0]
     assert first["chain"][-1] == first["complaint_app_no"]
 
 
 def test_time_limits_follow_working_days(sim):
-    df = _q(sim, "src_95598", "select busi_type_code, source_code, handle_time, time_limit_hours from arc_s_95598_wkst "
-                              "where busi_type_code = '004' and source_code <> '03' and handle_time::date "
-                              "between '2024-07-08' and '2024-07-21' and to_char(handle_time, 'YYYYMMDD') = left(app_no, 8)")
+    df = _q(
+        sim,
+        "src_95598",
+        "select busi_type_code, source_code, handle_time, time_limit_hours from arc_s_95598_wkst "
+        "where busi_type_code = '004' and source_code <> '03' and handle_time::date "
+        "between '2024-07-08' and '2024-07-21' and to_char(handle_time, 'YYYYMMDD') = left(app_no, 8)",
+    )
     df["dow"] = pd.DatetimeIndex(df["handle_time"]).day_of_week
     # 投诉: 4 working days: Monday → Friday (96 h), Friday → Thursday (144 h)
     assert set(df.loc[df["dow"] == 0, "time_limit_hours"]) == {96}

@@ -17,13 +17,16 @@ from grid_appeals.warehouse.connection import drop_database
 def test_url_configured_server_is_used(warehouse: Settings, monkeypatch) -> None:
     server = warehouse.server_url("postgres")
     monkeypatch.setenv("GRID_WAREHOUSE_URL", server)
-    monkeypatch.setenv("GRID_DB_PREFIX", "gridtest_ext")
+    monkeypatch.setenv("GRID_DB_PREFIX", warehouse.db_prefix + "_ext")
     cfg = Settings.from_env()
     assert not cfg.embedded and cfg.url() != warehouse.url()
     try:
         assert bootstrap(cfg)["databases_created"] == len(DATABASES)
         with psycopg.connect(cfg.url()) as conn:
-            assert conn.execute("select current_database()").fetchone()[0] == "gridtest_ext_warehouse"
+            assert (
+                conn.execute("select current_database()").fetchone()[0]
+                == warehouse.db_prefix + "_ext_warehouse"
+            )
             schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
             assert {"raw_95598", "marts", "quarantine", "nlp"} <= schemas
     finally:

@@ -19,14 +19,21 @@ CONTRACTS = {c.name: c for c in load_contracts(directory=FIXTURES)}
 
 def test_partition_bounds_day_and_month():
     assert partition_bounds(CONTRACTS["day_read"], date(2024, 12, 31)) == (
-        "day_read_p20241231", date(2024, 12, 31), date(2025, 1, 1))
+        "day_read_p20241231",
+        date(2024, 12, 31),
+        date(2025, 1, 1),
+    )
     assert partition_bounds(CONTRACTS["terminal_event"], date(2024, 12, 31)) == (
-        "terminal_event_p202412", date(2024, 12, 1), date(2025, 1, 1))
+        "terminal_event_p202412",
+        date(2024, 12, 1),
+        date(2025, 1, 1),
+    )
 
 
 def test_csv_payload_keeps_nulls_quotes_and_newlines():
-    frame = pd.DataFrame({"a": pd.Series(["x", None, 'say "hi"\n2nd line'], dtype="str"),
-                          "n": np.array([1, 2, 3])})
+    frame = pd.DataFrame(
+        {"a": pd.Series(["x", None, 'say "hi"\n2nd line'], dtype="str"), "n": np.array([1, 2, 3])}
+    )
     text = bytes(csv_buffer(frame, ["a", "n"])).decode()
     assert text == '"x",1\n,2\n"say ""hi""\n2nd line",3\n'
 

@@ -37,17 +37,17 @@ def test_suite_is_valid_gx_json(tmp_path):
 def _readings() -> pd.DataFrame:
     rows = [
         ("3300000001", "2024-07-15", "2024-07-15 01:00:00", "10.5", "1", "33401"),
-        ("3300000002", "2024-07-15", "2024-07-15 01:00:00", "", "1", "33401"),        # missing
-        ("33000X0003", "2024-07-15", "2024-07-15 01:00:00", "1", "1", "33401"),       # format
-        ("3300000004", "2024-07-12", "2024-07-12 01:00:00", "1", "1", "33401"),       # late row
-        ("3300000005", "2024-07-15", "2024-07-17 01:00:00", "1", "1", "33401"),       # future
-        ("3300000006", "2024-02-30", "2024-07-15 01:00:00", "1", "1", "33401"),       # no such date
-        ("3300000007", "2024-07-15", "2024-07-15 01:00:00", "-1", "1", "33401"),      # negative
-        ("3300000008", "2024-07-15", "2024-07-15 01:00:00", "2e6", "1", "33401"),     # implausible
-        ("3300000009", "2024-07-15", "2024-07-15T01:00", "x", None, "3"),             # type, org format
-        ("3300000001", "2024-07-15", "2024-07-15 02:00:00", "11", "1", "33401"),      # key duplicate
+        ("3300000002", "2024-07-15", "2024-07-15 01:00:00", "", "1", "33401"),  # missing
+        ("33000X0003", "2024-07-15", "2024-07-15 01:00:00", "1", "1", "33401"),  # format
+        ("3300000004", "2024-07-12", "2024-07-12 01:00:00", "1", "1", "33401"),  # late row
+        ("3300000005", "2024-07-15", "2024-07-17 01:00:00", "1", "1", "33401"),  # future
+        ("3300000006", "2024-02-30", "2024-07-15 01:00:00", "1", "1", "33401"),  # no such date
+        ("3300000007", "2024-07-15", "2024-07-15 01:00:00", "-1", "1", "33401"),  # negative
+        ("3300000008", "2024-07-15", "2024-07-15 01:00:00", "2e6", "1", "33401"),  # implausible
+        ("3300000009", "2024-07-15", "2024-07-15T01:00", "x", None, "3"),  # type, org format
+        ("3300000001", "2024-07-15", "2024-07-15 02:00:00", "11", "1", "33401"),  # key duplicate
         ("3300000010", "2024-07-15", "2024-07-15 02:00:00", "11", "1", "33401"),
-        ("3300000010", "2024-07-15", "2024-07-15 02:00:00", "11", "1", "33401"),      # exact duplicate
+        ("3300000010", "2024-07-15", "2024-07-15 02:00:00", "11", "1", "33401"),  # exact duplicate
     ]
     cols = ["mp_id", "data_date", "coll_time", "pap_r", "pap_r1", "org_no"]
     frame = pd.DataFrame(rows, columns=cols).replace("", np.nan).astype("str")
@@ -69,11 +69,16 @@ def test_gx_and_vectorised_flag_the_same_rows(readings_contract, monkeypatch):
     vec_rows = dict(zip(by_vec.quarantined["_source_row"], by_vec.quarantined["_failures"], strict=True))
     assert gx_rows == vec_rows
     assert set(vec_rows) == {2, 3, 4, 5, 6, 7, 8, 9}
-    assert sorted(vec_rows[9]) == ["expect_column_values_to_match_regex(org_no)[format]",
-                                   "expect_column_values_to_match_regex(pap_r)[type]"]
+    assert sorted(vec_rows[9]) == [
+        "expect_column_values_to_match_regex(org_no)[format]",
+        "expect_column_values_to_match_regex(pap_r)[type]",
+    ]
+
     def summary(outcomes):
-        return sorted((o.expectation_type, o.column or "", o.meta.get("check") or "", o.success,
-                       o.unexpected_count) for o in outcomes)
+        return sorted(
+            (o.expectation_type, o.column or "", o.meta.get("check") or "", o.success, o.unexpected_count)
+            for o in outcomes
+        )
 
     assert summary(by_gx.outcomes) == summary(by_vec.outcomes)
 

@@ -17,7 +17,9 @@ from grid_appeals.simulate.text.lexicon import INTENTS
 from grid_appeals.simulate.workorders import day_orders
 from grid_appeals.simulate.world import build_world, shaanxi_divisions
 
-SP = Speaker("王建国", "王", "13912345678", "6100001234", "陕西省咸阳市秦都区人民路8号阳光小区2号楼1单元301室")
+SP = Speaker(
+    "王建国", "王", "13912345678", "6100001234", "陕西省咸阳市秦都区人民路8号阳光小区2号楼1单元301室"
+)
 
 
 def test_shaanxi_divisions_are_real():
@@ -77,8 +79,11 @@ def _day_output(ctx: SimContext, d: date, tmp_path) -> tuple[list, dict[str, byt
     cfg = Settings(warehouse_url=None, db_prefix="gridunit", var_dir=tmp_path)
     ledger = frozenset(date(2024, 7, 1) + timedelta(days=i) for i in range(20))
     ops, _ = _simulate_day(ctx, d, cfg, ledger)
-    files = {str(f.relative_to(cfg.landing_dir)): f.read_bytes() for f in sorted(cfg.landing_dir.rglob("*"))
-             if f.is_file() and d.isoformat() in str(f)}
+    files = {
+        str(f.relative_to(cfg.landing_dir)): f.read_bytes()
+        for f in sorted(cfg.landing_dir.rglob("*"))
+        if f.is_file() and d.isoformat() in str(f)
+    }
     return ops.items, files
 
 
@@ -99,11 +104,22 @@ def test_day_output_independent_of_generation_history(tmp_path):
 def test_time_limits_in_working_days():
     from grid_appeals.simulate.timelimits import time_limit_hours
 
-    t = pd.DatetimeIndex(["2024-09-27 10:00", "2024-07-01 10:00", "2024-07-05 10:00", "2019-07-05 10:00",
-                          "2024-07-05 10:00", "2024-07-05 10:00", "2024-07-05 10:00"])
+    t = pd.DatetimeIndex(
+        [
+            "2024-09-27 10:00",
+            "2024-07-01 10:00",
+            "2024-07-05 10:00",
+            "2019-07-05 10:00",
+            "2024-07-05 10:00",
+            "2024-07-05 10:00",
+            "2024-07-05 10:00",
+        ]
+    )
     busi = np.array(["投诉", "投诉", "投诉", "投诉", "故障报修", "举报", "投诉"], dtype=object)
     chan = np.array(["95598电话"] * 6 + ["12345转办"], dtype=object)
-    got = time_limit_hours(busi, np.array(["x"] * 7, dtype=object), chan, np.array([1, 1, 1, 1, 0, 1, 1], bool), t)
+    got = time_limit_hours(
+        busi, np.array(["x"] * 7, dtype=object), chan, np.array([1, 1, 1, 1, 0, 1, 1], bool), t
+    )
     # 国庆 2024: Sunday 9-29 is a make-up workday, 10-1..7 off → 4th working day is 10-9
     assert got.tolist() == [288, 96, 144, 264, 4, 312, 168]
 

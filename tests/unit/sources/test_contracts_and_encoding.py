@@ -30,16 +30,21 @@ def test_repo_contracts_parse():
         assert c.primary_key
 
 
-@pytest.mark.parametrize(("snippet", "error"), [
-    ("columns: [{name: a, type: text, colour: red}]\n    primary_key: [a]", "unknown column keys"),
-    ("columns: [{name: a, type: varchar}]\n    primary_key: [a]", "unknown type"),
-    ("columns: [{name: a, format: fax}]\n    primary_key: [a]", "unknown format"),
-    ("columns: [{name: a}]\n    primary_key: [b]", "primary_key"),
-    ("columns: [{name: a}]\n    primary_key: [a]\n    event_time: t", "event_time"),
-])
+@pytest.mark.parametrize(
+    ("snippet", "error"),
+    [
+        ("columns: [{name: a, type: text, colour: red}]\n    primary_key: [a]", "unknown column keys"),
+        ("columns: [{name: a, type: varchar}]\n    primary_key: [a]", "unknown type"),
+        ("columns: [{name: a, format: fax}]\n    primary_key: [a]", "unknown format"),
+        ("columns: [{name: a}]\n    primary_key: [b]", "primary_key"),
+        ("columns: [{name: a}]\n    primary_key: [a]\n    event_time: t", "event_time"),
+    ],
+)
 def test_malformed_contracts_are_rejected(tmp_path, snippet, error):
     path = tmp_path / "bad.yml"
-    path.write_text(f"source: bad\nentities:\n  - name: e\n    connector: files\n    path: x.csv\n    {snippet}\n")
+    path.write_text(
+        f"source: bad\nentities:\n  - name: e\n    connector: files\n    path: x.csv\n    {snippet}\n"
+    )
     with pytest.raises(ContractError, match=error):
         parse_contract_file(path)
 
@@ -73,8 +78,12 @@ def test_truncated_gzip_reports_offset():
 
 def test_schema_drift_message_names_where_and_columns():
     with pytest.raises(SchemaDriftError) as info:
-        check_columns(["app_no", "caller", "status", "x"], ["app_no", "calling_no", "status"],
-                      where="95598.csv", table="raw_95598.wkst")
+        check_columns(
+            ["app_no", "caller", "status", "x"],
+            ["app_no", "calling_no", "status"],
+            where="95598.csv",
+            table="raw_95598.wkst",
+        )
     msg = str(info.value)
     assert "95598.csv" in msg and "raw_95598.wkst" in msg and "calling_no → caller" in msg and "'x'" in msg
     check_columns(["b", "a"], ["a", "b"], where="f", table="t")  # order does not matter
@@ -85,7 +94,10 @@ def test_conn_id_resolution_order(cfg, monkeypatch):
     assert resolve_conn_url("src_95598", cfg) == cfg.url("src_95598")
     monkeypatch.setenv("AIRFLOW_CONN_SRC_95598", "postgresql://u:p@db:5432/wk")
     assert resolve_conn_url("src_95598", cfg) == "postgresql://u:p@db:5432/wk"
-    monkeypatch.setenv("AIRFLOW_CONN_SRC_95598", '{"conn_type": "postgres", "host": "db", "port": 5433, '
-                                                 '"login": "u", "password": "p@ss", "schema": "wk"}')
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SRC_95598",
+        '{"conn_type": "postgres", "host": "db", "port": 5433, '
+        '"login": "u", "password": "p@ss", "schema": "wk"}',
+    )
     assert resolve_conn_url("src_95598", cfg) == "postgresql://u:p%40ss@db:5433/wk"
     assert resolve_conn_url("src_95598", cfg, lambda cid: f"x://{cid}") == "x://src_95598"

@@ -23,7 +23,9 @@ def test_seed_corpus_covers_taxonomy() -> None:
 
 
 def test_predicts_with_confidence_and_resists_homophones(model: classifier.TextClassifier) -> None:
-    predictions = model.predict(["家里停店了，快派人来抢秀", "营业厅的人态度太差了，我要投诉", "建议停电前发短信通知每一户"])
+    predictions = model.predict(
+        ["家里停店了，快派人来抢秀", "营业厅的人态度太差了，我要投诉", "建议停电前发短信通知每一户"]
+    )
     assert [p["business_type"]["label"] for p in predictions] == ["故障报修", "投诉", "建议"]
     assert predictions[1]["complaint_class"]["label"] == "服务投诉"
     assert all(0 < p["business_type"]["confidence"] <= 1 for p in predictions)

@@ -20,8 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def test_text_segment_prints_the_pipeline_view(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_segment_prints_the_pipeline_view(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(artifacts, "models_dir", lambda cfg=None: tmp_path)  # no deployed model or IDF
     args = _parser().parse_args(["text", "segment", APPEAL, "--opinion", "已联系客户13912345678"])
     assert args.func(args) == 0
@@ -68,18 +69,25 @@ def test_artifact_locations(tmp_path: Path) -> None:
 
 
 def test_output_has_every_field_for_the_appeal_text_table() -> None:
-    [out] = process_batch([{"app_no": "A9", "accept_content": APPEAL, "handle_opinion": "回访客户王小明，电话13912345678"}])
+    [out] = process_batch(
+        [{"app_no": "A9", "accept_content": APPEAL, "handle_opinion": "回访客户王小明，电话13912345678"}]
+    )
     assert set(OUTPUT_FIELDS) <= set(out)
     assert out["app_no"] == "A9" and "王小明" not in out["opinion_text"] and "[手机号]" in out["opinion_text"]
     assert out["pii_masked"]["mobile"] == 2 and out["pii_masked"]["name"] == 2
     assert all({"start", "end"} <= set(e) for e in out["entities"])
-    assert all(out["accept_text"][c["start"]:c["end"]] == c["text"] for c in out["sentiment_cues"])
-    assert all(out["accept_text"][h["start"]:h["end"]] == h["cue"] for h in out["topic_hits"])
-    assert "手机号" not in out["keywords"]["tfidf"] + out["keywords"]["textrank"]  # mask labels are no keywords
+    assert all(out["accept_text"][c["start"] : c["end"]] == c["text"] for c in out["sentiment_cues"])
+    assert all(out["accept_text"][h["start"] : h["end"]] == h["cue"] for h in out["topic_hits"])
+    assert (
+        "手机号" not in out["keywords"]["tfidf"] + out["keywords"]["textrank"]
+    )  # mask labels are no keywords
 
 
 def test_parallel_reports_cache_statistics() -> None:
-    records = [{"app_no": str(i), "accept_content": f"客户来电反映停电{i % 7 + 1}小时，要求尽快处理。"} for i in range(40)]
+    records = [
+        {"app_no": str(i), "accept_content": f"客户来电反映停电{i % 7 + 1}小时，要求尽快处理。"}
+        for i in range(40)
+    ]
     stats: dict[str, float] = {}
     assert process_parallel(records, processes=2, chunk_size=10, stats=stats) == process_batch(records)
     assert stats["chunks"] >= 2 and stats["clause_cache_hits"] > stats["clause_cache_misses"]

@@ -4,8 +4,10 @@ from grid_appeals.text.address import extract_address, match_org
 from grid_appeals.text.entities import extract_entities
 from grid_appeals.text.preprocess import prepare_text
 
-TEXT = prepare_text("客户第三次来电反映：西安市雁塔区长安南路3号院，5月12号晚上八点半开始停电，停了三个多小时，"
-                    "又停了。电表号0000123456789012345678，电费二百五十元，用了300度电。").text
+TEXT = prepare_text(
+    "客户第三次来电反映：西安市雁塔区长安南路3号院，5月12号晚上八点半开始停电，停了三个多小时，"
+    "又停了。电表号0000123456789012345678，电费二百五十元，用了300度电。"
+).text
 
 
 def by_kind(kind: str) -> list[dict]:
@@ -14,7 +16,7 @@ def by_kind(kind: str) -> list[dict]:
 
 def test_spans_point_into_the_prepared_text() -> None:
     for entity in extract_entities(TEXT):
-        assert TEXT[entity.start:entity.end] == entity.text
+        assert TEXT[entity.start : entity.end] == entity.text
 
 
 def test_values() -> None:

@@ -12,8 +12,17 @@ from grid_appeals.text.preprocess import prepare_text
 from grid_appeals.text.seed_corpus import load_seed_corpus, seed_labels
 from grid_appeals.text.segmenter import clause_cache_info, clear_clause_cache, segment, tokenize
 
-TRICKY = ["", "   ", "停电\t了\r\n又停", "客户[手机号]来电，电表号12345678A反映 AB-12 跳闸!!", "😀来电😀", "㐀㐁停电",
-          "3.5度电，1,000元，12:30到13:00", "a+b#c&d_e%f-g", "﻿零 〇 一二〇"]
+TRICKY = [
+    "",
+    "   ",
+    "停电\t了\r\n又停",
+    "客户[手机号]来电，电表号12345678A反映 AB-12 跳闸!!",
+    "😀来电😀",
+    "㐀㐁停电",
+    "3.5度电，1,000元，12:30到13:00",
+    "a+b#c&d_e%f-g",
+    "﻿零 〇 一二〇",
+]
 
 
 @pytest.fixture(scope="module")

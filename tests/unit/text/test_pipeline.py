@@ -5,10 +5,12 @@ import json
 from grid_appeals.text.keywords import IdfModel
 from grid_appeals.text.pipeline import process_batch, process_parallel
 
-RECORD = {"app_no": "A1",
-          "accept_content": "【停电报修】客户张建国第三次来电反映西安市雁塔区长安南路12号停电三个多小时，"
-                            "家中老人用呼吸机，电话13812345678，要求尽快处理。",
-          "handle_opinion": "已派抢修人员，联系客户13912345678。"}
+RECORD = {
+    "app_no": "A1",
+    "accept_content": "【停电报修】客户张建国第三次来电反映西安市雁塔区长安南路12号停电三个多小时，"
+    "家中老人用呼吸机，电话13812345678，要求尽快处理。",
+    "handle_opinion": "已派抢修人员，联系客户13912345678。",
+}
 
 
 def test_process_batch_output() -> None:
@@ -32,7 +34,9 @@ def test_process_batch_output() -> None:
 
 
 def test_parallel_matches_serial_order() -> None:
-    records = [dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电{i}小时") for i in range(60)]
+    records = [
+        dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电{i}小时") for i in range(60)
+    ]
     idf = IdfModel.fit([["停电"], ["电表"]])
     serial = process_batch(records, idf)
     parallel = process_parallel(records, processes=2, idf=idf, chunk_size=10)
