@@ -34,11 +34,22 @@ def _between(v: pd.Series, kw: dict[str, Any], params: dict[str, Any]) -> np.nda
     return (v.notna() & bad).to_numpy(dtype=bool)
 
 
-def evaluate_row(exp: dict[str, Any], text: pd.DataFrame, typed: pd.DataFrame,
-                 cast_failed: dict[str, np.ndarray], params: dict[str, Any]) -> Outcome:
+def evaluate_row(
+    exp: dict[str, Any],
+    text: pd.DataFrame,
+    typed: pd.DataFrame,
+    cast_failed: dict[str, np.ndarray],
+    params: dict[str, Any],
+) -> Outcome:
     """One row-level expectation over the whole frame → mask of failing rows."""
     etype, kw, meta = exp["type"], exp["kwargs"], exp.get("meta", {})
     col = kw["column"]
+    if etype == "expect_column_values_to_be_between":
+        # range checks read the typed view, which also holds the derived ``_chk_*`` columns of the
+        # contract's cross-column checks; those have no text form, so never look them up in ``text``
+        failed = _between(typed[col], kw, params)
+        n = int(failed.sum())
+        return Outcome(etype, kw, meta, success=n == 0, unexpected_count=n, failed=failed)
     s = text[col]
     if etype == "expect_column_values_to_not_be_null":
         failed = s.isna().to_numpy(dtype=bool)
@@ -49,15 +60,15 @@ def evaluate_row(exp: dict[str, Any], text: pd.DataFrame, typed: pd.DataFrame,
             failed = failed | cast_failed[col]
     elif etype == "expect_column_values_to_be_in_set":
         failed = (s.notna() & ~s.isin(kw["value_set"])).to_numpy(dtype=bool)
-    elif etype == "expect_column_values_to_be_between":
-        failed = _between(typed[col], kw, params)
     else:
         raise ValueError(f"row-level expectation {etype} has no vectorised twin")
     n = int(failed.sum())
     return Outcome(etype, kw, meta, success=n == 0, unexpected_count=n, failed=failed)
 
 
-def evaluate_batch(exp: dict[str, Any], frame: pd.DataFrame, *, key_codes: np.ndarray | None = None) -> Outcome:
+def evaluate_batch(
+    exp: dict[str, Any], frame: pd.DataFrame, *, key_codes: np.ndarray | None = None
+) -> Outcome:
     """One batch-level expectation (columns, row count, key uniqueness).
 
     ``key_codes`` (factorised primary key per row, when the caller has them) makes the uniqueness
@@ -66,8 +77,11 @@ def evaluate_batch(exp: dict[str, Any], frame: pd.DataFrame, *, key_codes: np.nd
     etype, kw, meta = exp["type"], exp["kwargs"], exp.get("meta", {})
     if etype == "expect_table_columns_to_match_set":
         observed = [c for c in frame.columns if not str(c).startswith("_")]
-        ok = set(observed) == set(kw["column_set"]) if kw.get("exact_match", True) \
+        ok = (
+            set(observed) == set(kw["column_set"])
+            if kw.get("exact_match", True)
             else set(kw["column_set"]) <= set(observed)
+        )
         return Outcome(etype, kw, meta, success=ok, observed=observed)
     if etype == "expect_table_row_count_to_be_between":
         n = len(frame)

@@ -201,8 +201,11 @@ class EntityContract:
         A file entity's lookback only widens the accepted event dates (a day's file may carry the
         previous day's late rows); the file is still the unit that a run replaces as a whole.
         """
-        return (self.updatable or self.mode != "incremental"
-                or (self.lookback_days > 0 and self.connector == "sql"))
+        return (
+            self.updatable
+            or self.mode != "incremental"
+            or (self.lookback_days > 0 and self.connector == "sql")
+        )
 
     @property
     def column_names(self) -> list[str]:
@@ -225,12 +228,55 @@ class EntityContract:
 
 _COLUMN_KEYS = {f for f in ColumnSpec.__dataclass_fields__} | {"format"}
 _ENTITY_KEYS = {
-    "name", "connector", "columns", "primary_key", "event_time", "updated_at", "conn_id", "table",
-    "path", "format", "sheet", "encodings", "csv_delimiter", "partition", "bad_row_threshold", "bad_row_min",
-    "row_count", "description", "raw_schema", "timezone", "extra", "mode", "changed_columns",
-    "full_snapshot_weekday", "lookback_days", "header_map", "allow_missing", "checks",
+    "name",
+    "connector",
+    "columns",
+    "primary_key",
+    "event_time",
+    "updated_at",
+    "conn_id",
+    "table",
+    "path",
+    "format",
+    "sheet",
+    "encodings",
+    "csv_delimiter",
+    "partition",
+    "bad_row_threshold",
+    "bad_row_min",
+    "row_count",
+    "description",
+    "raw_schema",
+    "timezone",
+    "extra",
+    "mode",
+    "changed_columns",
+    "full_snapshot_weekday",
+    "lookback_days",
+    "header_map",
+    "allow_missing",
+    "checks",
 }
 _CHECK_KEYS = {f for f in DerivedCheck.__dataclass_fields__}
+
+
+def _bound(data: dict[str, Any], where: str) -> None:
+    """Make ``min``/``max`` numbers in place.
+
+    Why: YAML 1.1 (PyYAML) reads ``1.0e9`` (no exponent sign) as the *string* ``"1.0e9"``; a string
+    bound ends up in the suite JSON, where GX happens to coerce it but the vectorised twin crashes
+    comparing floats to text. Numeric strings are converted, anything else is a contract error.
+    """
+    for k in ("min", "max"):
+        v = data.get(k)
+        if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
+            continue
+        try:
+            if not isinstance(v, str):
+                raise ValueError(v)
+            data[k] = float(v)
+        except ValueError as exc:
+            raise ContractError(f"{where}: {k} must be a number, got {v!r}") from exc
 
 
 def _check(raw: dict[str, Any], names: list[str], where: str) -> DerivedCheck:
@@ -238,6 +284,7 @@ def _check(raw: dict[str, Any], names: list[str], where: str) -> DerivedCheck:
     if unknown:
         raise ContractError(f"{where}: unknown check keys {sorted(unknown)}")
     data = dict(raw)
+    _bound(data, where)
     b = data.get("b")
     data["b"] = tuple([b] if isinstance(b, str) else (b or ()))
     chk = DerivedCheck(**data)
@@ -254,6 +301,7 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
     if unknown:
         raise ContractError(f"{where}: unknown column keys {sorted(unknown)}")
     data = dict(raw)
+    _bound(data, where)
     fmt = data.pop("format", None)
     if fmt is not None:
         if fmt not in NAMED_FORMATS:
@@ -294,17 +342,25 @@ def _entity(source: str, defaults: dict[str, Any], raw: dict[str, Any], where: s
     if data.get("mode", "incremental") not in ("incremental", "snapshot", "changed"):
         raise ContractError(f"{where}: mode must be incremental, snapshot or changed")
     data["changed_columns"] = tuple(data.get("changed_columns") or ())
-    if data.get("mode") == "changed" and not data["changed_columns"] and data.get("full_snapshot_weekday") is None:
+    if (
+        data.get("mode") == "changed"
+        and not data["changed_columns"]
+        and data.get("full_snapshot_weekday") is None
+    ):
         raise ContractError(f"{where}: mode changed needs changed_columns or full_snapshot_weekday")
     if not set(data["changed_columns"]) <= set(names):
         raise ContractError(f"{where}: changed_columns must name contract columns")
     data["checks"] = tuple(_check(c, names, f"{where}.checks") for c in data.get("checks") or ())
     hm = data.get("header_map") or {}
     if not set(hm.values()) <= set(names):
-        raise ContractError(f"{where}: header_map targets {sorted(set(hm.values()) - set(names))} are not columns")
+        raise ContractError(
+            f"{where}: header_map targets {sorted(set(hm.values()) - set(names))} are not columns"
+        )
     data["header_map"] = {str(k): str(v) for k, v in hm.items()}
     return EntityContract(
-        source=source, columns=columns, primary_key=pk,
+        source=source,
+        columns=columns,
+        primary_key=pk,
         row_count_min=int(rc.get("min", 0)),
         row_count_max=int(rc["max"]) if rc.get("max") is not None else None,
         raw_schema=data.pop("raw_schema", None) or f"raw_{source}",
@@ -329,8 +385,9 @@ def _parse_cached(path_str: str, _mtime_ns: int, _size: int) -> tuple[EntityCont
     doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     source = doc.get("source") or path.stem
     defaults = {k: doc[k] for k in ("raw_schema", "timezone", "conn_id", "encodings") if k in doc}
-    return tuple(_entity(source, defaults, e, f"{path.name}:{e.get('name', '?')}")
-                 for e in doc.get("entities", []))
+    return tuple(
+        _entity(source, defaults, e, f"{path.name}:{e.get('name', '?')}") for e in doc.get("entities", [])
+    )
 
 
 def contracts_dir() -> Path:
