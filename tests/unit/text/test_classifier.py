@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,61 @@ def model() -> classifier.TextClassifier:
 
 def test_seed_corpus_covers_taxonomy() -> None:
     rows = load_seed_corpus()
-    assert len(rows) >= 300
+    assert len(rows) >= 2000
     assert {r.business_type for r in rows} == set(classifier.BUSINESS_TYPES)
     assert {r.complaint_class for r in rows if r.complaint_class} == set(classifier.COMPLAINT_CLASSES)
+    assert {r.second_level for r in rows if r.second_level} == set(classifier.SECOND_LEVELS)
     assert all((r.complaint_class is None) == (r.business_type != "投诉") for r in rows)
+    assert all(
+        r.second_level is None or classifier.SECOND_LEVELS[r.second_level] == r.complaint_class for r in rows
+    )
+
+
+def test_seed_corpus_families_are_single_intent_and_numerous() -> None:
+    """Grouped CV needs families that never mix labels and enough of them per class to stratify."""
+    rows = load_seed_corpus()
+    labels_of: dict[str, set[tuple[str, str | None]]] = {}
+    for r in rows:
+        labels_of.setdefault(r.family, set()).add((r.business_type, r.second_level))
+    assert all(len(v) == 1 for v in labels_of.values())
+    families_per_label = Counter(next(iter(v)) for v in labels_of.values())
+    assert min(families_per_label.values()) >= 10, families_per_label.most_common()[-3:]
+
+
+def test_seed_corpus_holds_the_hard_styles() -> None:
+    """Misleading tags, very short texts, dialect and hotline transfers are all represented."""
+    rows = load_seed_corpus()
+    tag_names = {
+        "投诉": "投诉",
+        "咨询": "业务咨询",
+        "建议": "建议",
+        "意见": "意见",
+        "表扬": "表扬",
+        "报修": "故障报修",
+    }
+    misleading = [
+        r
+        for r in rows
+        if (m := re.match(r"【([^】]*)】", r.text))
+        and any(k in m.group(1) and v != r.business_type for k, v in tag_names.items())
+    ]
+    assert len(misleading) >= 80
+    assert sum(len(r.text) <= 10 for r in rows) >= 100
+    assert sum(any(w in r.text for w in ("咋", "啥", "咧", "额", "俺")) for r in rows) >= 150
+    assert sum(("12345" in r.text or "12398" in r.text) for r in rows) >= 30
+
+
+def test_misleading_tag_does_not_decide(model: classifier.TextClassifier) -> None:
+    """The 【tag】 is not a feature: the content decides, whatever template the agent picked."""
+    texts = [
+        "【业务咨询】营业厅那个工作人员对我大吼大叫，态度太恶劣了，我要投诉她",
+        "【投诉】家里突然没电了，邻居家有电，麻烦派个师傅来修一下",
+    ]
+    predictions = model.predict(texts)
+    assert [p["business_type"]["label"] for p in predictions] == ["投诉", "故障报修"]
+    assert predictions[0]["complaint_class"]["label"] == "服务投诉"
+    plain = model.predict([re.sub(r"^【[^】]*】", "", t) for t in texts])
+    assert [p["business_type"] for p in plain] == [p["business_type"] for p in predictions]
 
 
 def test_predicts_with_confidence_and_resists_homophones(model: classifier.TextClassifier) -> None:
