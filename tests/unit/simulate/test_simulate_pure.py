@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from grid_appeals.simulate.calendar_weather import repair_factor, spring_festival_offset, weather
 from grid_appeals.simulate.context import SimContext
@@ -139,3 +140,28 @@ def test_planted_surges_deterministic_and_rare():
     assert len(mine) == got[0].per_day
     assert set(ctx.world.cust_area[mine["cust_idx"].to_numpy()]) <= set(got[0].area_idx)
     assert {INTENTS[i]["topic"] for i in mine["intent"]} == {got[0].topic}
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [
+        DefectRates(),
+        DefectRates(broken_encoding_day=0.3, truncated_gzip_day=0.3, schema_drift_day=0.3, duplicate=0.03),
+    ],
+)
+def test_defect_draws_hit_their_configured_rates(rates):
+    """The draws behind every defect kind select their configured share (±20 %): row kinds per entity over
+    200k keys, file-level kinds over 20 years of days."""
+    from grid_appeals.simulate.defects import ENTITY_SALT, SALT, day_has, pick
+
+    keys = np.arange(1, 200_001, dtype=np.int64) * 7919
+    for kind in SALT:
+        rate = getattr(rates, kind)
+        if kind.endswith("_day"):
+            days = [date(2000, 1, 1) + timedelta(days=i) for i in range(20 * 365)]
+            share = sum(day_has(d, 42, kind, rate) for d in days) / len(days)
+            assert abs(share / rate - 1) <= 0.2, (kind, share, rate)
+            continue
+        for entity in ENTITY_SALT:
+            share = pick(keys, 42, kind, entity, rate).mean()
+            assert abs(share / rate - 1) <= 0.2, (kind, entity, share, rate)
