@@ -21,8 +21,16 @@ from grid_appeals.orchestration.connections import params_from_url
 def connection_json(url: str) -> str:
     """Airflow JSON connection for a libpq URL (socket directories become the host)."""
     p = params_from_url(url)
-    return json.dumps({"conn_type": "postgres", "host": p["host"], "port": p["port"], "login": p["user"],
-                       "password": p["password"], "schema": p["dbname"]})
+    return json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": p["host"],
+            "port": p["port"],
+            "login": p["user"],
+            "password": p["password"],
+            "schema": p["dbname"],
+        }
+    )
 
 
 def _local_secret(path: Path) -> str:
@@ -67,6 +75,14 @@ def airflow_environment(cfg: Settings | None = None, *, base: dict[str, str] | N
         defaults["GRID_WAREHOUSE_URL"] = cfg.warehouse_url
     for key, value in defaults.items():
         env.setdefault(key, value)
+    # Airflow 3 task processes report to the Execution API of the api-server; its built-in default
+    # is http://localhost:8080, which misses an api-server on another port (and "localhost" may
+    # resolve to ::1 while the server is bound to 127.0.0.1 only), so derive it from host/port.
+    host = env["AIRFLOW__API__HOST"]
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    env.setdefault(
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://{host}:{env['AIRFLOW__API__PORT']}/execution/"
+    )
     for conn_id, role in CONNECTIONS.items():
         env.setdefault(f"AIRFLOW_CONN_{conn_id.upper()}", connection_json(cfg.url(role)))
     home.mkdir(parents=True, exist_ok=True)
