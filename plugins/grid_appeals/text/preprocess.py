@@ -26,10 +26,25 @@ class PreparedText:
         return self.tags[0] if self.tags else None
 
 
+@lru_cache(maxsize=4096)
+def _mask_tag(tag: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """A leading 【…】 is taken for a template tag, but agents also bracket phone numbers, and tags
+    are stored: masked like the body (memoised, the same few template tags recur)."""
+    masked = mask_pii(tag)
+    return masked.text, tuple(masked.counts.items())
+
+
 @lru_cache(maxsize=65536)
 def prepare_text(raw: str | None) -> PreparedText:
     """Normalise, mask and clean one text (memoised: templates and re-sent orders repeat)."""
     tags, body = split_tags(normalise_chars(raw or ""))
     masked = mask_pii(body)
     text = convert_numerals(strip_boilerplate(masked.text))
-    return PreparedText(tuple(tags), text, dict(masked.counts))
+    counts = masked.counts
+    masked_tags = []
+    for tag in tags:
+        tag_text, tag_counts = _mask_tag(tag)
+        masked_tags.append(tag_text)
+        for kind, count in tag_counts:
+            counts[kind] += count
+    return PreparedText(tuple(masked_tags), text, dict(counts))
