@@ -14,18 +14,57 @@ from functools import lru_cache
 
 from grid_appeals.text.lexicons import LEXICON_DIR, _data_lines
 from grid_appeals.text.numerals import convert_numerals
+from grid_appeals.text.rx import first_chars, may_match
 
 # full-width ASCII block (！ … ～) → ASCII, ideographic space → space
 _FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULL_TO_HALF[0x3000] = 0x20
 _FULL_TO_HALF.update({0xA0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x200B: None, 0xFEFF: None})
 # quotes, dashes, brackets and ellipsis variants → one form each
-_PUNCT_MAP = str.maketrans({
-    "“": '"', "”": '"', "„": '"', "「": '"', "」": '"', "『": '"', "』": '"', "‘": "'", "’": "'",
-    "—": "-", "–": "-", "―": "-", "‐": "-", "−": "-", "〜": "~", "〔": "(", "〕": ")", "﹝": "(", "﹞": ")",
-    "〖": "【", "〗": "】", "﹐": "，", "﹑": "、", "﹔": "；", "﹕": "：", "﹖": "？", "﹗": "！", "｡": "。",
-    "､": "、",
-})
+_PUNCT_MAP = str.maketrans(
+    {
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "「": '"',
+        "」": '"',
+        "『": '"',
+        "』": '"',
+        "‘": "'",
+        "’": "'",
+        "—": "-",
+        "–": "-",
+        "―": "-",
+        "‐": "-",
+        "−": "-",
+        "〜": "~",
+        "〔": "(",
+        "〕": ")",
+        "﹝": "(",
+        "﹞": ")",
+        "〖": "【",
+        "〗": "】",
+        "﹐": "，",
+        "﹑": "、",
+        "﹔": "；",
+        "﹕": "：",
+        "﹖": "？",
+        "﹗": "！",
+        "｡": "。",
+        "､": "、",
+    }
+)
+# Both tables in one pass (their keys are disjoint and _FULL_TO_HALF only yields ASCII, which
+# _PUNCT_MAP does not map, so this equals applying them one after the other), minus the Chinese
+# sentence punctuation every text has: ，：！？； would become ASCII here only to be turned back
+# below (，/： stay ASCII between digits: _DIGIT_FW_COMMA / _DIGIT_FW_COLON do that part).
+_ROUND_TRIP = "，：！？；"
+_CHAR_MAP = {k: v for k, v in {**_FULL_TO_HALF, **_PUNCT_MAP}.items() if chr(k) not in _ROUND_TRIP}
+# the same characters as one class: most texts have none, and a regex scan for them is several
+# times cheaper than str.translate with a dict table (a Python-level lookup per character)
+_NEEDS_CHAR_MAP = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_CHAR_MAP)) + "]")
+_DIGIT_FW_COMMA = re.compile(r"(?<=\d)，(?=\d)")
+_DIGIT_FW_COLON = re.compile(r"(?<=\d)：(?=\d)")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = "，。！？；：、…“”（）【】《》"
 # ASCII sentence punctuation → Chinese, except between digits (1,000 / 12:30 / 3.5)
@@ -60,8 +99,15 @@ def _t2s():  # type: ignore[no-untyped-def]
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _traditional_class() -> re.Pattern[str]:
+    """``_traditional_chars`` as one character class: a C scan instead of a set test per char."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(_traditional_chars())) + "]")
+
+
 def to_simplified(text: str) -> str:
-    if _traditional_chars().isdisjoint(text):
+    """Traditional → simplified (OpenCC phrase-level t2s), only for texts with a traditional char."""
+    if not _traditional_class().search(text):
         return text
     return _t2s().convert(text)
 
@@ -72,13 +118,19 @@ def normalise_chars(text: str) -> str:
     Most agent texts already use Chinese punctuation and no spaces, so each regex pass is
     guarded by a substring test (C speed) and skipped when it cannot match.
     """
-    text = text.translate(_FULL_TO_HALF).translate(_PUNCT_MAP)
+    if _NEEDS_CHAR_MAP.search(text):
+        text = text.translate(_CHAR_MAP)
     text = to_simplified(text)
     if "," in text:
         text = _COMMA.sub("，", text)
+    if "，" in text:
+        text = _DIGIT_FW_COMMA.sub(",", text)
     if ":" in text:
         text = _COLON.sub("：", text)
-    text = text.translate(_SIMPLE_PUNCT)
+    if "：" in text:
+        text = _DIGIT_FW_COLON.sub(":", text)
+    if "!" in text or "?" in text or ";" in text:
+        text = text.translate(_SIMPLE_PUNCT)
     if "." in text or "…" in text or "。。" in text:
         text = _ELLIPSIS.sub("…", text)
         if "." in text:
@@ -96,18 +148,26 @@ def split_tags(text: str) -> tuple[list[str], str]:
     if not match:
         return [], text
     tags = [t.strip() for t in _ONE_TAG.findall(match.group(0))]
-    return tags, text[match.end():].lstrip()
+    return tags, text[match.end() :].lstrip()
 
 
 @lru_cache(maxsize=1)
-def _boilerplate() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in _data_lines(LEXICON_DIR / "boilerplate.txt"))
+def _boilerplate() -> tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]:
+    """Each template pattern with the characters its matches can start with (``rx.first_chars``)."""
+    patterns = [re.compile(p) for p in _data_lines(LEXICON_DIR / "boilerplate.txt")]
+    return tuple((pattern, first_chars(pattern)) for pattern in patterns)
 
 
 def strip_boilerplate(text: str) -> str:
-    """Remove template sentences listed in ``lexicons/boilerplate.txt``."""
-    for pattern in _boilerplate():
-        text = pattern.sub("", text)
+    """Remove template sentences listed in ``lexicons/boilerplate.txt`` (in file order).
+
+    A pattern none of whose possible first characters occurs in the text cannot match and is
+    skipped without a scan (removals only take characters away, so the set stays a superset).
+    """
+    chars = set(text)
+    for pattern, prefilter in _boilerplate():
+        if may_match(prefilter, chars):
+            text = pattern.sub("", text)
     return _REPEATED_PUNCT.sub(r"\1", text).strip(" ，；")
 
 

@@ -24,9 +24,9 @@ from typing import Any
 
 from grid_appeals.text.entities import extract_entities
 from grid_appeals.text.features import Doc
-from grid_appeals.text.keywords import IdfModel, textrank_keywords, tfidf_keywords
+from grid_appeals.text.keywords import IdfModel, candidates, textrank_many, tfidf_keywords
 from grid_appeals.text.lexicons import lexicon_fingerprint
-from grid_appeals.text.preprocess import prepare_text
+from grid_appeals.text.preprocess import PreparedText, prepare_text
 from grid_appeals.text.segmenter import clause_cache_info, clear_clause_cache, get_tokenizer, tokenize
 from grid_appeals.text.sentiment import score_text
 from grid_appeals.text.topics import match_topics
@@ -34,9 +34,23 @@ from grid_appeals.text.topics import match_topics
 DEFAULT_CHUNK = 500
 # keys of every output record: what the nlp.appeal_text table is built from. ``predictions`` and
 # ``model_version`` are only present when a model was given.
-OUTPUT_FIELDS = ("app_no", "tag", "tags", "accept_text", "opinion_text", "pii_masked", "tokens", "keywords",
-                 "entities", "topics", "topic_hits", "sentiment_score", "sentiment_level", "sentiment_cues",
-                 "lexicon_version")
+OUTPUT_FIELDS = (
+    "app_no",
+    "tag",
+    "tags",
+    "accept_text",
+    "opinion_text",
+    "pii_masked",
+    "tokens",
+    "keywords",
+    "entities",
+    "topics",
+    "topic_hits",
+    "sentiment_score",
+    "sentiment_level",
+    "sentiment_cues",
+    "lexicon_version",
+)
 
 
 def warm_up() -> None:
@@ -47,14 +61,14 @@ def warm_up() -> None:
     """
     from grid_appeals.text.address import cpca_module
     from grid_appeals.text.features import doc_pinyin
-    from grid_appeals.text.normalise import _boilerplate, _traditional_chars
+    from grid_appeals.text.normalise import _boilerplate, _traditional_class
     from grid_appeals.text.numerals import _protected_pattern
     from grid_appeals.text.sentiment import escalation_cues
     from grid_appeals.text.topics import topic_rules
 
     get_tokenizer()
     cpca_module()
-    _traditional_chars()
+    _traditional_class()
     _boilerplate()
     _protected_pattern()
     topic_rules()
@@ -68,63 +82,109 @@ def clear_caches() -> None:
     a lexicon reload."""
     from grid_appeals.text.address import extract_address
     from grid_appeals.text.features import _syllable
-    from grid_appeals.text.keywords import _textrank
+    from grid_appeals.text.keywords import _candidate, _textrank
     from grid_appeals.text.normalise import normalise
+    from grid_appeals.text.preprocess import _mask_tag
 
     clear_clause_cache()
     prepare_text.cache_clear()
+    _mask_tag.cache_clear()
+    _candidate.cache_clear()
     normalise.cache_clear()
     _textrank.cache_clear()
     extract_address.cache_clear()
     _syllable.cache_clear()
 
 
-def process_record(record: Mapping[str, Any], idf: IdfModel | None = None, top_k: int = 5,
-                   with_address: bool = True) -> tuple[dict[str, Any], Doc]:
-    """One appeal → output dict (without model predictions) and the Doc the classifier needs."""
-    accept = prepare_text(record.get("accept_content") or "")
-    opinion = prepare_text(record.get("handle_opinion") or "")
-    tokens = tokenize(accept.text)
-    sentiment = score_text(accept.text)
-    topic_hits = match_topics(accept.text)
-    result = {
+def _assemble(
+    record: Mapping[str, Any],
+    accept: PreparedText,
+    opinion: PreparedText,
+    tokens: list[str],
+    words: list[str],
+    textrank: tuple[tuple[str, float], ...],
+    idf: IdfModel | None,
+    top_k: int,
+    with_address: bool,
+    fingerprint: str,
+) -> dict[str, Any]:
+    """One output record from the shared per-appeal intermediates (tokens, keyword candidates)."""
+    text = accept.text
+    chars = set(text)  # one character set for the topic and cue prefilters
+    sentiment = score_text(text, chars=chars)
+    topic_hits = match_topics(text, chars=chars)
+    return {
         "app_no": record.get("app_no"),
         "tag": accept.tag,
         "tags": list(accept.tags),
-        "accept_text": accept.text,
+        "accept_text": text,
         "opinion_text": opinion.text,
         "pii_masked": {k: accept.pii.get(k, 0) + opinion.pii.get(k, 0) for k in {*accept.pii, *opinion.pii}},
         "tokens": tokens,
         "keywords": {
-            "tfidf": [w for w, _ in tfidf_keywords(tokens, idf, top_k)],
-            "textrank": [w for w, _ in textrank_keywords(tokens, top_k)],
+            "tfidf": [w for w, _ in tfidf_keywords(tokens, idf, top_k, words)],
+            "textrank": [w for w, _ in textrank],
         },
-        "entities": [e.as_dict() for e in extract_entities(accept.text, with_address=with_address)],
+        "entities": [e.as_dict() for e in extract_entities(text, with_address=with_address)],
         "topics": [hit["topic"] for hit in topic_hits],
         "topic_hits": topic_hits,
         "sentiment_score": sentiment["score"],
         "sentiment_level": sentiment["level"],
-        "sentiment_cues": [{"cue": c["cue"], "weight": c["weight"], "text": c["text"], "start": c["start"],
-                            "end": c["end"]} for c in sentiment["cues"]],
-        "lexicon_version": lexicon_fingerprint(),
+        "sentiment_cues": [
+            {"cue": c["cue"], "weight": c["weight"], "text": c["text"], "start": c["start"], "end": c["end"]}
+            for c in sentiment["cues"]
+        ],
+        "lexicon_version": fingerprint,
     }
+
+
+def process_record(
+    record: Mapping[str, Any], idf: IdfModel | None = None, top_k: int = 5, with_address: bool = True
+) -> tuple[dict[str, Any], Doc]:
+    """One appeal → output dict (without model predictions) and the Doc the classifier needs."""
+    accept = prepare_text(record.get("accept_content") or "")
+    opinion = prepare_text(record.get("handle_opinion") or "")
+    tokens = tokenize(accept.text)
+    words = candidates(tokens)
+    [textrank] = textrank_many([words], top_k)
+    result = _assemble(
+        record, accept, opinion, tokens, words, textrank, idf, top_k, with_address, lexicon_fingerprint()
+    )
     return result, Doc(accept.text, tuple(tokens))
 
 
-def process_batch(records: Iterable[Mapping[str, Any]], idf: IdfModel | None = None, model: Any = None,
-                  top_k: int = 5, with_address: bool = True) -> list[dict[str, Any]]:
+def process_batch(
+    records: Iterable[Mapping[str, Any]],
+    idf: IdfModel | None = None,
+    model: Any = None,
+    top_k: int = 5,
+    with_address: bool = True,
+) -> list[dict[str, Any]]:
     """Structured text features for each record (dicts with app_no, accept_content, handle_opinion).
 
     With a ``classifier.TextClassifier`` as ``model``, each output also gets ``predictions``:
     ``{target: {"label", "confidence"}}``, plus ``model_version``.
+
+    Stage by stage over the whole batch rather than record by record: each appeal is segmented
+    once and its tokens and keyword candidates feed TF-IDF, TextRank and the classifier;
+    TextRank solves all graphs of a size in one stacked LAPACK call and the classifier
+    vectorises the batch at once.
     """
-    results: list[dict[str, Any]] = []
-    docs: list[Doc] = []
-    for record in records:
-        result, doc = process_record(record, idf, top_k, with_address)
-        results.append(result)
-        docs.append(doc)
-    if model is not None and results:
+    records = list(records)
+    if not records:
+        return []
+    accepts = [prepare_text(record.get("accept_content") or "") for record in records]
+    opinions = [prepare_text(record.get("handle_opinion") or "") for record in records]
+    tokens = [tokenize(accept.text) for accept in accepts]
+    words = [candidates(toks) for toks in tokens]
+    ranked = textrank_many(words, top_k)
+    fingerprint = lexicon_fingerprint()
+    results = [
+        _assemble(*parts, idf, top_k, with_address, fingerprint)
+        for parts in zip(records, accepts, opinions, tokens, words, ranked, strict=True)
+    ]
+    if model is not None:
+        docs = [Doc(accept.text, tuple(toks)) for accept, toks in zip(accepts, tokens, strict=True)]
         for result, predicted in zip(results, model.predict_docs(docs), strict=True):
             result["predictions"] = predicted
             result["model_version"] = model.version
@@ -135,8 +195,13 @@ def process_batch(records: Iterable[Mapping[str, Any]], idf: IdfModel | None = N
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(idf: IdfModel | str | Path | None, model: Any, top_k: int, with_address: bool,
-                 single_thread_blas: bool = True) -> None:
+def _init_worker(
+    idf: IdfModel | str | Path | None,
+    model: Any,
+    top_k: int,
+    with_address: bool,
+    single_thread_blas: bool = True,
+) -> None:
     """Runs once per worker: tokenizer, IDF and model are loaded here, not per chunk.
 
     BLAS is limited to one thread per worker: the pool already uses every core, and OpenBLAS's
@@ -168,10 +233,17 @@ def _run_chunk(chunk: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]]
     return results, after.hits - before.hits, after.misses - before.misses
 
 
-def process_parallel(records: Sequence[Mapping[str, Any]], processes: int | None = None,
-                     idf: IdfModel | str | Path | None = None, model: Any = None, top_k: int = 5,
-                     with_address: bool = True, chunk_size: int = DEFAULT_CHUNK,
-                     start_method: str | None = None, stats: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def process_parallel(
+    records: Sequence[Mapping[str, Any]],
+    processes: int | None = None,
+    idf: IdfModel | str | Path | None = None,
+    model: Any = None,
+    top_k: int = 5,
+    with_address: bool = True,
+    chunk_size: int = DEFAULT_CHUNK,
+    start_method: str | None = None,
+    stats: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """``process_batch`` over a process pool; output order equals input order.
 
     ``fork`` (default on Linux) lets workers inherit an already-built tokenizer, address matcher
@@ -191,12 +263,13 @@ def process_parallel(records: Sequence[Mapping[str, Any]], processes: int | None
     if method == "fork":
         warm_up()  # build once in the parent; forked workers share it copy-on-write
     size = max(1, min(chunk_size, math.ceil(len(records) / (processes * 2))))
-    chunks = [list(records[i:i + size]) for i in range(0, len(records), size)]
+    chunks = [list(records[i : i + size]) for i in range(0, len(records), size)]
     context = multiprocessing.get_context(method)
     out: list[dict[str, Any]] = []
     hits = misses = 0
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker,
-                             initargs=(idf, model, top_k, with_address)) as pool:
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_init_worker, initargs=(idf, model, top_k, with_address)
+    ) as pool:
         for part, part_hits, part_misses in pool.map(_run_chunk, chunks):
             out.extend(part)
             hits += part_hits
@@ -208,5 +281,9 @@ def process_parallel(records: Sequence[Mapping[str, Any]], processes: int | None
 def _record_stats(stats: dict[str, Any] | None, chunks: int, hits: int, misses: int) -> None:
     if stats is not None:
         total = hits + misses
-        stats.update(chunks=chunks, clause_cache_hits=hits, clause_cache_misses=misses,
-                     clause_cache_hit_rate=hits / total if total else 0.0)
+        stats.update(
+            chunks=chunks,
+            clause_cache_hits=hits,
+            clause_cache_misses=misses,
+            clause_cache_hit_rate=hits / total if total else 0.0,
+        )

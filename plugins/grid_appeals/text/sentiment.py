@@ -22,7 +22,9 @@ from grid_appeals.text.topics import is_negated
 ESCALATION_CUES = LEXICON_DIR / "escalation_cues.tsv"
 SCALE = 4.0
 # categories where "不会/没有/不想 + cue" cancels the cue (不会投诉, 家里没有老人)
-NEGATABLE = frozenset({"threat", "media", "legal", "vulnerable", "medical", "anger", "regulator", "government"})
+NEGATABLE = frozenset(
+    {"threat", "media", "legal", "vulnerable", "medical", "anger", "regulator", "government"}
+)
 NEGATORS = ("不会", "不想", "不打算", "没有", "没", "不", "无", "未")
 
 
@@ -37,7 +39,9 @@ class Cue:
 
 
 def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
-    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    rows = [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
+    ]
     reader = csv.DictReader(rows, delimiter="\t")
     cues = []
     for r in reader:
@@ -51,18 +55,31 @@ def escalation_cues() -> tuple[Cue, ...]:
     return load_cues()
 
 
-def score_text(text: str, cues: tuple[Cue, ...] | None = None) -> dict[str, Any]:
-    """``{score, points, level, cues:[{cue, category, weight, text, start, end}]}``."""
+def score_text(
+    text: str, cues: tuple[Cue, ...] | None = None, chars: set[str] | frozenset[str] | None = None
+) -> dict[str, Any]:
+    """``{score, points, level, cues:[{cue, category, weight, text, start, end}]}``.
+
+    ``chars`` may pass ``set(text)`` when the caller already built it (for the prefilters).
+    """
     fired: list[dict[str, Any]] = []
-    chars = set(text)
+    chars = set(text) if chars is None else chars
     for cue in cues or escalation_cues():
         if not may_match(cue.prefilter, chars):
             continue
         for match in cue.pattern.finditer(text):
             if cue.category in NEGATABLE and is_negated(text, match.start(), NEGATORS, 2):
                 continue
-            fired.append({"cue": cue.name, "category": cue.category, "weight": cue.weight,
-                          "text": match.group(0), "start": match.start(), "end": match.end()})
+            fired.append(
+                {
+                    "cue": cue.name,
+                    "category": cue.category,
+                    "weight": cue.weight,
+                    "text": match.group(0),
+                    "start": match.start(),
+                    "end": match.end(),
+                }
+            )
             break
     points = sum(c["weight"] for c in fired)
     score = round(1 - math.exp(-points / SCALE), 3)

@@ -59,8 +59,16 @@ def load_topic_rules(path: Path = TOPIC_RULES) -> TopicRules:
         cues = _compile_union(spec.get("cues"))
         starts = [first_chars(p) for p in cues]
         prefilter = None if not cues or None in starts else frozenset().union(*starts)  # type: ignore[arg-type]
-        rules.append(TopicRule(name, cues, bool(spec.get("negatable", True)), _compile_all(spec.get("requires_any")),
-                               _compile_all(spec.get("excludes")), prefilter))
+        rules.append(
+            TopicRule(
+                name,
+                cues,
+                bool(spec.get("negatable", True)),
+                _compile_all(spec.get("requires_any")),
+                _compile_all(spec.get("excludes")),
+                prefilter,
+            )
+        )
     negators = tuple(sorted(data.get("negators", []), key=len, reverse=True))
     return TopicRules(tuple(rules), negators, int(data.get("negation_window", 3)))
 
@@ -72,11 +80,11 @@ def topic_rules() -> TopicRules:
 
 def is_negated(text: str, start: int, negators: tuple[str, ...], window: int) -> bool:
     """True if a negator ends within ``window`` chars before ``start`` in the same clause."""
-    left = text[max(0, start - window - 2):start]
+    left = text[max(0, start - window - 2) : start]
     breaks = list(_CLAUSE_BREAK.finditer(left))
     if breaks:
-        left = left[breaks[-1].end():]
-    left = left[-(window + 2):]
+        left = left[breaks[-1].end() :]
+    left = left[-(window + 2) :]
     for negator in negators:
         position = left.rfind(negator)
         if position >= 0 and len(left) - (position + len(negator)) <= window:
@@ -84,11 +92,16 @@ def is_negated(text: str, start: int, negators: tuple[str, ...], window: int) ->
     return False
 
 
-def match_topics(text: str, rules: TopicRules | None = None) -> list[dict[str, Any]]:
-    """Topics whose cues fire on ``text``: ``[{topic, cue, start, end}]`` (first firing cue)."""
+def match_topics(
+    text: str, rules: TopicRules | None = None, chars: set[str] | frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """Topics whose cues fire on ``text``: ``[{topic, cue, start, end}]`` (first firing cue).
+
+    ``chars`` may pass ``set(text)`` when the caller already built it (for the prefilters).
+    """
     rules = rules or topic_rules()
     hits: list[dict[str, Any]] = []
-    chars = set(text)
+    chars = set(text) if chars is None else chars
     for rule in rules.rules:
         if not may_match(rule.prefilter, chars):
             continue
