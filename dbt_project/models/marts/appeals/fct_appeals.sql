@@ -17,12 +17,21 @@
   structure from nlp, the agent's and the model's labels, org/customer/transformer area, deadlines
   in WORKING days from the time-limit seed, repair arrival/restoration vs limits, satisfaction,
   repeat flags and the metering outages measured in the caller's transformer area before the call.
-  Incremental: a run rebuilds the orders whose latest version was loaded in the run window.
+  Incremental: a run rebuilds the orders whose latest version was loaded in the run window, and
+  the orders whose late context those loads changed (macro context_changed_orders): the same
+  customer's later orders within the 30/365-day look-backs of the prior_* columns, and the orders
+  linked to an outage the run re-pairs — so a windowed build equals a full rebuild.
 -#}
 with work_orders as (
 
     select * from {{ ref('stg_95598__work_orders') }}
     where {{ in_window('loaded_for_date') }}
+    {% if is_incremental() and has_window() -%}
+    union all
+    select * from {{ ref('stg_95598__work_orders') }}
+    where work_order_id in ({{ context_changed_orders() }})
+      and not {{ in_window('loaded_for_date') }}
+    {%- endif %}
 
 ),
 
@@ -155,16 +164,13 @@ deadlines as (
         restore.limit_value * 60 as restore_limit_minutes
     from with_rules as r
     left join rules as reply
-        on reply.rule_code = r.reply_rule_code
-        and r.accepted_date between reply.effective_from and coalesce(reply.effective_to, date '9999-12-31')
+        on {{ rule_in_force('reply', 'r.reply_rule_code', 'r.accepted_date') }}
     left join rules as arrival
-        on r.business_type = '故障报修' and arrival.rule_code = 'repair_arrival'
-        and arrival.area_type = coalesce(r.resolved_area_type, 'urban')
-        and r.accepted_date between arrival.effective_from and coalesce(arrival.effective_to, date '9999-12-31')
+        on r.business_type = '故障报修'
+        and {{ rule_in_force('arrival', "'repair_arrival'", 'r.accepted_date', "coalesce(r.resolved_area_type, 'urban')") }}
     left join rules as restore
-        on r.business_type = '故障报修' and restore.rule_code = 'repair_restore'
-        and restore.area_type = coalesce(r.resolved_area_type, 'urban')
-        and r.accepted_date between restore.effective_from and coalesce(restore.effective_to, date '9999-12-31')
+        on r.business_type = '故障报修'
+        and {{ rule_in_force('restore', "'repair_restore'", 'r.accepted_date', "coalesce(r.resolved_area_type, 'urban')") }}
 
 ),
 

@@ -2,7 +2,7 @@
   config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ delete_window('as_of_date') }}",
+    pre_hook="{{ delete_frequent_outage_cells(var('frequent_outage_lookback_days', 60)) }}",
     indexes=[{'columns': ['as_of_date', 'is_frequent_outage']}, {'columns': ['transformer_area_id']}]
   )
 }}
@@ -12,7 +12,10 @@
     frequent-outage flag — the business definition: ≥ frequent_outage_min_60d (3) outages, planned
     and fault alike, in the 60-day lookback; optionally also ≥ frequent_outage_min_30d in 30 days
     when that var is set — and the appeals/complaints the area produced about outages in the same
-    60 days. One row per area with at least one outage in the lookback. -#}
+    60 days. One row per area with at least one outage in the lookback.
+    Incremental: a windowed run rebuilds its days for every area, plus the earlier (day, area)
+    cells whose counts its loads changed — late appeals, re-paired outages (macro
+    frequent_outage_context_cells) — so it equals a full rebuild. -#}
 {%- set lookback = var('frequent_outage_lookback_days', 60) -%}
 {%- set min_30d = var('frequent_outage_min_30d', none) -%}
 with days as (
@@ -30,19 +33,34 @@ outages as (
 
 ),
 
+{%- set measures %}
+        count(*) filter (where o.outage_date >= d.as_of_date - 30) as outages_30d,
+        count(*) as outages_60d,
+        round(sum(coalesce(o.duration_minutes, 0)) / 60.0, 2) as outage_hours_60d,
+        max(o.started_at) as last_outage_at
+{%- endset %}
 counted as (
 
     select
         d.as_of_date,
         o.transformer_area_id,
-        count(*) filter (where o.outage_date >= d.as_of_date - 30) as outages_30d,
-        count(*) as outages_60d,
-        round(sum(coalesce(o.duration_minutes, 0)) / 60.0, 2) as outage_hours_60d,
-        max(o.started_at) as last_outage_at
+        {{ measures }}
     from days as d
     inner join outages as o
         on o.outage_date >= d.as_of_date - {{ lookback }} and o.outage_date <= d.as_of_date
     group by 1, 2
+    {%- if is_incremental() and has_window() %}
+    union all
+    select
+        d.as_of_date,
+        d.transformer_area_id,
+        {{ measures }}
+    from ({{ frequent_outage_context_cells(lookback) }}) as d
+    inner join outages as o
+        on o.transformer_area_id = d.transformer_area_id
+        and o.outage_date >= d.as_of_date - {{ lookback }} and o.outage_date <= d.as_of_date
+    group by 1, 2
+    {%- endif %}
 
 ),
 
