@@ -13,6 +13,13 @@ limits, customer complaint history, topics, the area's outages in the 60 days be
 unnotified planned outage of the area, the customer's own measured meter faults), so training does
 not peek at the outcome. Scores are
 written per run date to ``ml.complaint_propensity``; the mart model exposes them to BI.
+
+Refit cadence: one model per calendar week (``REFIT_DAYS`` = 7, weeks start on Monday), trained on
+the snapshots whose labels were observable by the start of that week (as-of ≤ week start −
+HORIZON), scores every run date of the week. So a 90-day backfill fits 13 models instead of 90 and
+scores all dates from one feature fetch (:func:`score_range`), the daily DAG (:func:`score_run_date`)
+gets exactly the score a backfill of the same date would, and no scored date sees a label from its
+own future. ``REFIT_DAYS = 1`` gives the former model per run date.
 """
 
 from __future__ import annotations
@@ -35,8 +42,21 @@ HORIZON_DAYS = 14
 HISTORY_DAYS = 180
 ASOF_STEP_DAYS = 3  # spacing of the training snapshots
 MAX_ASOF_SNAPSHOTS = 16  # most recent snapshots used (bounds training size and time)
-TOPICS = ("频繁停电", "抢修超时", "停电未通知", "电压低", "计量装置", "电费争议", "服务态度", "服务规范",
-          "营业服务", "业扩超时", "重复诉求")
+REFIT_DAYS = 7  # one model per calendar week; 1 = a model per run date
+EPOCH = date(2000, 1, 3)  # a Monday: refit periods are calendar weeks, whatever range a run covers
+TOPICS = (
+    "频繁停电",
+    "抢修超时",
+    "停电未通知",
+    "电压低",
+    "计量装置",
+    "电费争议",
+    "服务态度",
+    "服务规范",
+    "营业服务",
+    "业扩超时",
+    "重复诉求",
+)
 BUSINESS_TYPES = ("故障报修", "业务咨询", "服务申请", "举报", "意见", "建议", "表扬")
 
 DDL = """
@@ -125,17 +145,38 @@ left join unnotified u on u.work_order_id = a.work_order_id
 left join meter mf on mf.work_order_id = a.work_order_id
 """
 
-NUMERIC = ["prior_contacts_30d", "prior_same_area_30d", "prior_complaints_365d", "repeat_flag",
-           "sentiment_score", "escalation_cue_count", "linked_outage_count", "linked_outage_minutes",
-           "arrival_overdue_minutes", "restore_overdue_minutes", "rural", "sensitive",
-           "age_days", "open_at_asof", "overdue_hours_at_asof", "contacts_since",
-           "position_in_chain", "area_outages_60d", "unnotified_planned_outage", "meter_fault_events_20d"]
+NUMERIC = [
+    "prior_contacts_30d",
+    "prior_same_area_30d",
+    "prior_complaints_365d",
+    "repeat_flag",
+    "sentiment_score",
+    "escalation_cue_count",
+    "linked_outage_count",
+    "linked_outage_minutes",
+    "arrival_overdue_minutes",
+    "restore_overdue_minutes",
+    "rural",
+    "sensitive",
+    "age_days",
+    "open_at_asof",
+    "overdue_hours_at_asof",
+    "contacts_since",
+    "position_in_chain",
+    "area_outages_60d",
+    "unnotified_planned_outage",
+    "meter_fault_events_20d",
+]
 
 
 def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     x = frame[NUMERIC].astype(float).copy()
-    for col in ("linked_outage_minutes", "arrival_overdue_minutes", "restore_overdue_minutes",
-                "overdue_hours_at_asof"):
+    for col in (
+        "linked_outage_minutes",
+        "arrival_overdue_minutes",
+        "restore_overdue_minutes",
+        "overdue_hours_at_asof",
+    ):
         x[col] = np.log1p(x[col])
     topics = frame["hot_topics"].apply(lambda t: set(t or ()))
     for topic in TOPICS:
@@ -149,7 +190,12 @@ def labels(frame: pd.DataFrame) -> np.ndarray:
     """1 when the chain's first complaint came within the horizon after the snapshot's as-of day."""
     after = pd.to_datetime(frame["chain_first_complaint_at"])
     start = pd.to_datetime(frame["asof_end"])
-    return ((after >= start) & (after < start + pd.Timedelta(days=HORIZON_DAYS))).fillna(False).astype(int).to_numpy()
+    return (
+        ((after >= start) & (after < start + pd.Timedelta(days=HORIZON_DAYS)))
+        .fillna(False)
+        .astype(int)
+        .to_numpy()
+    )
 
 
 def as_of(frame: pd.DataFrame, contacts: pd.DataFrame, day: date) -> pd.DataFrame:
@@ -168,12 +214,15 @@ def as_of(frame: pd.DataFrame, contacts: pd.DataFrame, day: date) -> pd.DataFram
     snap["age_days"] = (end - acc).dt.total_seconds() / 86400
     is_open = fin.isna() | (fin >= end)
     snap["open_at_asof"] = is_open.astype(int)
-    snap["overdue_hours_at_asof"] = np.where(is_open & deadline.notna() & (deadline < end),
-                                             (end - deadline).dt.total_seconds() / 3600, 0.0)
+    snap["overdue_hours_at_asof"] = np.where(
+        is_open & deadline.notna() & (deadline < end), (end - deadline).dt.total_seconds() / 3600, 0.0
+    )
     snap["contacts_since"] = 0.0
     if len(snap) and len(contacts):
         c = contacts[pd.to_datetime(contacts["accepted_at"]) < end]
-        m = snap[["work_order_id", "customer_id", "accepted_at"]].merge(c, on="customer_id", suffixes=("", "_c"))
+        m = snap[["work_order_id", "customer_id", "accepted_at"]].merge(
+            c, on="customer_id", suffixes=("", "_c")
+        )
         m = m[pd.to_datetime(m["accepted_at_c"]) > pd.to_datetime(m["accepted_at"])]
         later = m.groupby("work_order_id").size()
         snap["contacts_since"] = snap["work_order_id"].map(later).fillna(0).to_numpy(dtype=float)
@@ -188,8 +237,11 @@ def _fetch(conn: psycopg.Connection, start: date, end: date) -> pd.DataFrame:
 
 def _contacts(conn: psycopg.Connection, start: date, end: date) -> pd.DataFrame:
     """Every contact (complaints included) of the period: the later-contacts feature counts them."""
-    cur = conn.execute("select customer_id, accepted_at from marts.fct_appeals where customer_id is not null "
-                       "and accepted_date > %(start)s and accepted_date <= %(end)s", {"start": start, "end": end})
+    cur = conn.execute(
+        "select customer_id, accepted_at from marts.fct_appeals where customer_id is not null "
+        "and accepted_date > %(start)s and accepted_date <= %(end)s",
+        {"start": start, "end": end},
+    )
     return pd.DataFrame(cur.fetchall(), columns=["customer_id", "accepted_at"])
 
 
@@ -197,60 +249,149 @@ def fit(train: pd.DataFrame):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     x, y = feature_matrix(train), labels(train)
-    model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.06, max_leaf_nodes=15,
-                                           l2_regularization=1.0, random_state=0)
+    model = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.06, max_leaf_nodes=15, l2_regularization=1.0, random_state=0
+    )
     model.fit(x, y)
     return model, x.columns.tolist(), int(y.sum())
 
 
-def score_run_date(run_date: date, *, cfg: Settings | None = None) -> dict[str, Any]:
-    """Train on as-of snapshots up to run_date − HORIZON (HISTORY days of history), score the
-    snapshot of run_date (appeals of the last HORIZON days not yet complained about); replace
-    run_date's scores."""
+def model_anchor(run_date: date, refit_days: int | None = None) -> date:
+    """First day of the refit period holding ``run_date`` (Monday for weekly refits): the model that
+    scores ``run_date`` knows only labels observable by this day."""
+    refit = refit_days or REFIT_DAYS
+    return run_date - timedelta(days=(run_date - EPOCH).days % refit)
+
+
+def training_asofs(anchor: date, history_start: date) -> list[date]:
+    """As-of days of the training snapshots of the model anchored at ``anchor``: every
+    ASOF_STEP_DAYS back from ``anchor − HORIZON`` (the latest as-of whose labels are all observable
+    by the anchor), at most MAX_ASOF_SNAPSHOTS, each snapshot after ``history_start``."""
+    last = anchor - timedelta(days=HORIZON_DAYS)
+    asofs = [last - timedelta(days=k * ASOF_STEP_DAYS) for k in range(MAX_ASOF_SNAPSHOTS)]
+    return [d for d in asofs if d - timedelta(days=HORIZON_DAYS) >= history_start]
+
+
+def _explain(values: np.ndarray, columns: list[str]) -> list[str]:
+    """The three features furthest (in standard deviations) from the day's average, per appeal."""
+    spread = values.std(axis=0)
+    spread[spread == 0] = 1.0
+    distance = np.abs(values - values.mean(axis=0)) / spread
+    top3 = np.argsort(-distance, axis=1, kind="stable")[:, :3]
+    names = np.asarray(columns)
+    return [
+        json.dumps({str(names[j]): round(float(values[i, j]), 3) for j in top3[i]}, ensure_ascii=False)
+        for i in range(len(values))
+    ]
+
+
+def _score_day(
+    model,
+    columns: list[str],
+    current: pd.DataFrame,
+    run_date: date,
+    version: str,
+    trained: int,
+    positives: int,
+) -> list[tuple]:
+    """Rows of ml.complaint_propensity for one run date's snapshot."""
+    x = feature_matrix(current)[columns]
+    scores = model.predict_proba(x)[:, 1]
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=int)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    top = _explain(x.to_numpy(dtype=float), columns)
+    ids = current["work_order_id"].to_numpy()
+    return [
+        (run_date, ids[i], float(round(scores[i], 6)), int(ranks[i]), top[i], version, trained, positives)
+        for i in range(len(ids))
+    ]
+
+
+def score_range(
+    first: date, last: date, *, cfg: Settings | None = None, refit_days: int | None = None
+) -> list[dict[str, Any]]:
+    """Score every run date in [first, last]: ONE feature fetch for the range, one model per refit
+    period (see :func:`model_anchor`), each trained on as-of snapshots up to its anchor − HORIZON
+    (HISTORY days back) and scoring the snapshots of its run dates (appeals of the last HORIZON
+    days not yet complained about); replaces the range's scores in one transaction."""
     cfg = cfg or settings()
+    run_dates = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    anchors: dict[date, list[date]] = {}
+    for d in run_dates:
+        anchors.setdefault(model_anchor(d, refit_days), []).append(d)
+    lookback = timedelta(days=HISTORY_DAYS + 2 * HORIZON_DAYS)
+    start = min(anchors) - lookback
+    out: list[dict[str, Any]] = []
+    rows: list[tuple] = []
     with psycopg.connect(cfg.url("warehouse")) as conn:
         conn.execute(DDL)
-        start = run_date - timedelta(days=HISTORY_DAYS + 2 * HORIZON_DAYS)
-        frame = _fetch(conn, start, run_date)
-        contacts = _contacts(conn, start, run_date)
-        last_asof = run_date - timedelta(days=HORIZON_DAYS)
-        asofs = [last_asof - timedelta(days=k * ASOF_STEP_DAYS) for k in range(MAX_ASOF_SNAPSHOTS)]
-        asofs = [d for d in asofs if d - timedelta(days=HORIZON_DAYS) >= start]
-        snaps = [as_of(frame, contacts, d) for d in asofs] if not frame.empty else []
-        train = pd.concat(snaps, ignore_index=True) if snaps else pd.DataFrame()
-        current = as_of(frame, contacts, run_date) if not frame.empty else pd.DataFrame()
-        y = labels(train) if not train.empty else np.array([])
-        if len(train) < 200 or y.sum() < 5 or current.empty:
-            log.warning("propensity %s: not enough history (%d examples, %d positives) or nothing to score",
-                        run_date, len(train), int(y.sum()) if len(y) else 0)
-            return {"run_date": run_date.isoformat(), "scored": 0, "trained_examples": len(train)}
-        model, columns, positives = fit(train)
-        x = feature_matrix(current)[columns]
-        scores = model.predict_proba(x)[:, 1]
-        version = "propensity-" + hashlib.sha256(
-            f"{run_date}|{len(train)}|{positives}".encode()).hexdigest()[:12]
-        order = np.argsort(-scores, kind="stable")
-        ranks = np.empty(len(scores), dtype=int)
-        ranks[order] = np.arange(1, len(scores) + 1)
-        # explanation: the three features furthest (in standard deviations) from the average
-        values = x.to_numpy(dtype=float)
-        spread = values.std(axis=0)
-        spread[spread == 0] = 1.0
-        distance = np.abs(values - values.mean(axis=0)) / spread
-        top3 = np.argsort(-distance, axis=1, kind="stable")[:, :3]
-        names = np.asarray(columns)
-        ids = current["work_order_id"].to_numpy()
-        rows = []
-        for i in range(len(ids)):
-            top = {str(names[j]): round(float(values[i, j]), 3) for j in top3[i]}
-            rows.append((run_date, ids[i], float(round(scores[i], 6)), int(ranks[i]),
-                         json.dumps(top, ensure_ascii=False), version, len(train), positives))
+        frame = _fetch(conn, start, last)
+        contacts = _contacts(conn, start, last)
+        snapshots: dict[date, pd.DataFrame] = {}  # built once, shared by periods whose training overlaps
+        for anchor, dates in anchors.items():
+            asofs = training_asofs(anchor, anchor - lookback)
+            if not frame.empty:
+                for d in asofs:
+                    if d not in snapshots:
+                        snapshots[d] = as_of(frame, contacts, d)
+            snaps = [snapshots[d] for d in asofs if d in snapshots]
+            train = pd.concat(snaps, ignore_index=True) if snaps else pd.DataFrame()
+            y = labels(train) if not train.empty else np.array([])
+            if len(train) < 200 or y.sum() < 5:
+                log.warning(
+                    "propensity %s…%s (model of %s): not enough history (%d examples, %d positives)",
+                    dates[0],
+                    dates[-1],
+                    anchor,
+                    len(train),
+                    int(y.sum()) if len(y) else 0,
+                )
+                out += [
+                    {"run_date": d.isoformat(), "scored": 0, "trained_examples": len(train)} for d in dates
+                ]
+                continue
+            model, columns, positives = fit(train)
+            version = (
+                "propensity-" + hashlib.sha256(f"{anchor}|{len(train)}|{positives}".encode()).hexdigest()[:12]
+            )
+            for d in dates:
+                current = as_of(frame, contacts, d)
+                day_rows = (
+                    _score_day(model, columns, current, d, version, len(train), positives)
+                    if not current.empty
+                    else []
+                )
+                rows += day_rows
+                out.append(
+                    {
+                        "run_date": d.isoformat(),
+                        "scored": len(day_rows),
+                        "trained_examples": len(train),
+                        "trained_positives": positives,
+                        "model_version": version,
+                        "model_anchor": anchor.isoformat(),
+                    }
+                )
         with conn.transaction():
-            conn.execute("delete from ml.complaint_propensity where run_date = %s", (run_date,))
+            conn.execute(
+                "delete from ml.complaint_propensity where run_date between %s and %s", (first, last)
+            )
             with conn.cursor().copy("copy ml.complaint_propensity from stdin") as copy:
                 for row in rows:
                     copy.write_row(row)
-    out = {"run_date": run_date.isoformat(), "scored": len(rows), "trained_examples": len(train),
-           "trained_positives": positives, "model_version": version}
-    log.info("propensity %s", out)
+    log.info(
+        "propensity %s…%s: %d run dates, %d models, %d rows",
+        first,
+        last,
+        len(run_dates),
+        len({o.get("model_version") for o in out if o.get("model_version")}),
+        len(rows),
+    )
     return out
+
+
+def score_run_date(run_date: date, *, cfg: Settings | None = None) -> dict[str, Any]:
+    """The daily DAG's step: score one run date with its refit period's model (the same scores a
+    backfill over that date writes)."""
+    return score_range(run_date, run_date, cfg=cfg)[0]

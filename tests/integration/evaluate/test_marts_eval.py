@@ -5,7 +5,8 @@ Why: the evaluation joins warehouse marts to the simulator's truth across two da
 computed over real truth items — not that the headline goals hold (10 tiny days are too few for
 that; the issue report runs on months of ``small`` data). Planted surges are made frequent
 (``surge_rate=0.5``) so the hot-spot recall has items to rest on; the propensity horizon is cut to
-3 days so a 10-day window has both training history and judged run dates.
+3 days and its refit period to 2 days so a 10-day window has training history, judged run dates
+and more than one model.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 
 from grid_appeals.config import Settings
@@ -29,6 +33,22 @@ from grid_appeals.warehouse.bootstrap import bootstrap
 FIRST, LAST = date(2024, 7, 1), date(2024, 7, 10)
 PREFIX = os.environ["GRID_DB_PREFIX"] + "_marteval"  # follows GRID_TEST_DB_PREFIX
 HORIZON = 3
+REFIT = 2
+SCORED = (LAST - timedelta(days=HORIZON + 1), LAST - timedelta(days=HORIZON))  # run dates scored
+
+
+@contextmanager
+def short_propensity_horizon() -> Iterator[None]:
+    """The propensity constants cut to the 10-day window (restored afterwards)."""
+    from grid_appeals.analytics import propensity
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(propensity, "HORIZON_DAYS", HORIZON)
+    mp.setattr(propensity, "REFIT_DAYS", REFIT)
+    try:
+        yield
+    finally:
+        mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +66,39 @@ def window(warehouse: Settings) -> Settings:
     train_models(FIRST + timedelta(days=5), cfg=cfg)
     mine_text(FIRST, LAST, cfg=cfg)
     build_marts(FIRST, LAST, cfg=cfg)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(propensity, "HORIZON_DAYS", HORIZON)
-    try:
-        for d in (LAST - timedelta(days=HORIZON + 1), LAST - timedelta(days=HORIZON)):
-            propensity.score_run_date(d, cfg=cfg)
-    finally:
-        mp.undo()
+    with short_propensity_horizon():
+        out = propensity.score_range(*SCORED, cfg=cfg)  # the backfill path: both dates in one pass
+    # one model per refit period, each knowing only labels observable by its anchor day
+    assert {o["run_date"] for o in out} == {d.isoformat() for d in SCORED}
+    assert all(o["model_anchor"] <= o["run_date"] for o in out if o["scored"])
     build_propensity_mart(FIRST, LAST, cfg=cfg)
     return cfg
+
+
+def propensity_rows(cfg: Settings, run_date: date) -> list[tuple]:
+    with psycopg.connect(cfg.url()) as conn:
+        return conn.execute(
+            "select work_order_id, score, score_rank, model_version, trained_examples "
+            "from ml.complaint_propensity where run_date = %s order by work_order_id",
+            (run_date,),
+        ).fetchall()
+
+
+def test_daily_propensity_equals_backfill(window: Settings) -> None:
+    # the daily DAG scores one date with its refit period's model: the same scores the range
+    # (backfill) pass wrote for that date, and a different model for a different period
+    from grid_appeals.analytics import propensity
+
+    day = SCORED[1]
+    from_range = propensity_rows(window, day)
+    assert from_range
+    with short_propensity_horizon():
+        out = propensity.score_run_date(day, cfg=window)
+    assert out["scored"] == len(from_range)
+    assert propensity_rows(window, day) == from_range
+    other = {r[3] for r in propensity_rows(window, SCORED[0])}
+    if propensity.model_anchor(SCORED[0], REFIT) != propensity.model_anchor(day, REFIT) and other:
+        assert other != {from_range[0][3]}
 
 
 def test_hotspots_scored_against_planted_surges(window: Settings) -> None:
