@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from grid_appeals.text.features import Doc, doc_pinyin, doc_text, doc_tokens, make_doc
+from grid_appeals.text.features import Doc, doc_pinyin, doc_text, make_doc
 from grid_appeals.text.lexicons import lexicon_fingerprint
 
 TARGETS = ("business_type", "complaint_class", "second_level")
@@ -59,10 +60,24 @@ def _estimator(min_class_count: int, c: float) -> Any:
     return LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced")
 
 
+def doc_token_bigrams(doc: Doc) -> list[str]:
+    """Tokens plus adjacent-token pairs: "不_投诉", "能不能_改", "还_没来" carry the intent that single
+    words share across business types (投诉 is said by callers who only want a repair). In the
+    hand-written grouped CV this raised business-type accuracy slightly and halved the homophone
+    drop of that level, because a pair survives when one of its characters is mistyped elsewhere."""
+    tokens = doc.tokens
+    return [*tokens, *(f"{a}_{b}" for a, b in pairwise(tokens))]
+
+
 def build_pipeline(use_pinyin: bool = True, c: float = 0.5, min_class_count: int = 3) -> Pipeline:
-    """Sparse features (words + char_wb 1-3 + optional pinyin) → calibrated linear classifier."""
+    """Sparse features (words + word pairs, char_wb 1-3, optional pinyin) → calibrated linear classifier.
+
+    The leading 【tag】 is not a feature (``make_doc`` keeps only the body): the agent's template
+    tag is often wrong or generic (【12345转办】, 【催办】), and the hand-written corpus holds rows
+    whose tag contradicts the content, so the content decides.
+    """
     views: list[tuple[str, Any]] = [
-        ("words", TfidfVectorizer(analyzer=doc_tokens, sublinear_tf=True, min_df=1)),
+        ("words", TfidfVectorizer(analyzer=doc_token_bigrams, sublinear_tf=True, min_df=1)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), preprocessor=doc_text,
                                   sublinear_tf=True, min_df=1, lowercase=False)),
     ]
