@@ -13,8 +13,15 @@ Also measured, because production depends on them:
   homophone (same toneless pinyin), the commonest typo of pinyin input methods;
 * agent-label audit — the share of injected mislabels that ``flag_disagreements`` flags at the
   production review threshold, and the false-flag rate on correctly labelled orders;
-* the hand-written seed corpus under cross-validation — the only text in the repo written
-  independently of the simulator, so the closest proxy for real appeals.
+* the hand-written seed corpus (``text/data/seed_corpus.tsv``, written independently of the
+  simulator's grammar) under cross-validation grouped by author-intent family: (b) trained on the
+  other families only, and (c) trained like production on simulated history + the other families,
+  tested on the held-out hand-written families — the closest proxy for real appeals;
+* the strict split (``holdout_phrasing_share``): held-out families *and* a share of the grammar's
+  phrasings never in training.
+
+Goals are judged per split on levels with at least ``MIN_N_FOR_GOAL`` scored rows.
+Reproduce: ``grid-appeals report text --train-until D --test-from D [--since D] [--json out.json]``.
 
 Evaluation code may read the truth database; the pipeline never does.
 """
