@@ -43,7 +43,25 @@ def _syllable(char: str) -> str:
     return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if "\u4e00" <= char <= "\u9fff" else ""
 
 
+class _Syllables(dict[str, str]):
+    """char → syllable ("" if not Chinese), filled on first sight: a plain dict lookup (in C, via
+    ``map``) per character instead of a call through the ``lru_cache`` wrapper."""
+
+    def __missing__(self, char: str) -> str:
+        value = self[char] = _syllable(char)
+        return value
+
+
+_SYLLABLES = _Syllables()
+
+
+def clear_pinyin_cache() -> None:
+    """Forget memoised syllables (cold-cache benchmarks)."""
+    _SYLLABLES.clear()
+    _syllable.cache_clear()
+
+
 def doc_pinyin(doc: Doc) -> list[str]:
     """Pinyin syllable unigrams and bigrams of the Chinese characters (tones dropped)."""
-    syllables = [s for s in map(_syllable, doc.text) if s]
-    return syllables + [f"{a}_{b}" for a, b in pairwise(syllables)]
+    syllables = list(filter(None, map(_SYLLABLES.__getitem__, doc.text)))
+    return syllables + list(map("_".join, pairwise(syllables)))

@@ -14,6 +14,7 @@ the rules (``warm_up``), sends big chunks, and the parent only concatenates resu
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -31,7 +32,9 @@ from grid_appeals.text.segmenter import clause_cache_info, clear_clause_cache, g
 from grid_appeals.text.sentiment import score_text
 from grid_appeals.text.topics import match_topics
 
-DEFAULT_CHUNK = 500
+# large: each chunk pays a fixed ~20 ms in the classifier (sklearn's per-call overhead for three
+# calibrated models) and TextRank stacks more graphs per LAPACK call in a bigger batch
+DEFAULT_CHUNK = 2000
 # keys of every output record: what the nlp.appeal_text table is built from. ``predictions`` and
 # ``model_version`` are only present when a model was given.
 OUTPUT_FIELDS = (
@@ -81,7 +84,7 @@ def clear_caches() -> None:
     """Forget every per-text memo (not the tokenizer or rules): for cold-cache benchmarks and after
     a lexicon reload."""
     from grid_appeals.text.address import extract_address
-    from grid_appeals.text.features import _syllable
+    from grid_appeals.text.features import clear_pinyin_cache
     from grid_appeals.text.keywords import _candidate, _textrank
     from grid_appeals.text.normalise import normalise
     from grid_appeals.text.preprocess import _mask_tag
@@ -93,7 +96,7 @@ def clear_caches() -> None:
     normalise.cache_clear()
     _textrank.cache_clear()
     extract_address.cache_clear()
-    _syllable.cache_clear()
+    clear_pinyin_cache()
 
 
 def _assemble(
@@ -248,8 +251,8 @@ def process_parallel(
 
     ``fork`` (default on Linux) lets workers inherit an already-built tokenizer, address matcher
     and model; pass ``start_method="spawn"`` from a threaded host process. Models/IDFs may be
-    given as paths so that each worker loads its own copy once. Chunks are large (the per-chunk
-    cost is pickling records out and results back) but at least two per process, so a slow chunk
+    given as paths so that each worker loads its own copy once. Chunks are large (each pays
+    the classifier's fixed per-call cost, and pickling) but at least two per process, so a slow chunk
     does not leave a core idle at the end. ``stats``, if given, receives chunk count and the
     workers' clause-cache hits, misses and hit rate.
     """
@@ -262,6 +265,9 @@ def process_parallel(
     method = start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     if method == "fork":
         warm_up()  # build once in the parent; forked workers share it copy-on-write
+        # objects alive now (tokenizer dictionary, model, lexicons) move to the GC's permanent
+        # generation: a worker's full collections would otherwise walk, and so copy, every page
+        gc.freeze()
     size = max(1, min(chunk_size, math.ceil(len(records) / (processes * 2))))
     chunks = [list(records[i : i + size]) for i in range(0, len(records), size)]
     context = multiprocessing.get_context(method)
@@ -274,6 +280,8 @@ def process_parallel(
             out.extend(part)
             hits += part_hits
             misses += part_misses
+    if method == "fork":
+        gc.unfreeze()
     _record_stats(stats, len(chunks), hits, misses)
     return out
 

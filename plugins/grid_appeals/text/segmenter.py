@@ -241,6 +241,8 @@ def clear_clause_cache() -> None:
     _segment_piece.cache_clear()
     _tokenize_piece.cache_clear()
     _hmm_cut.cache_clear()
+    if _dictionary is not None:
+        _dictionary.logp.clear()
 
 
 def segment(text: str, hmm: bool = True, cache: bool = True) -> list[str]:
