@@ -62,16 +62,17 @@ _UNIT_AFTER = re.compile(
 # 610102199001011234 户 (the ID card glued to a following 户号 that leaked past the marts gate)
 _MAX_QUANTITY_DIGITS = 10
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+_ANY_DIGIT = re.compile(r"\d")
 _CN_DIGIT_RUN = re.compile(r"[零〇一二三四五六七八九幺]{7,}")
 # one number typed in Chinese and Arabic digits mixed (一三八1234五六七八): at least 10 characters
 # with at least _MIXED_MIN of each kind, so a date or count followed by 一直/一天 is not one
 _MIXED_DIGIT_RUN = re.compile(r"[\d零〇一二三四五六七八九幺]{10,}")
 _MIXED_MIN = 3
-_DIGIT_CHARS_CN = frozenset("零〇一二三四五六七八九幺")
 _CN_DIGIT_VALUE = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
 # a mobile written 3-4-4 or an ID card 6-8-4 with the same separator twice, where the separator is
 # not one NUMBER_RUN bridges (138、1234、5678, 139,4965,4541, 198.6404.8363)
 _GROUP_SEP = r"[、，,.。/_~*\\|]"
+_GROUPED_HINT = re.compile(rf"\d{{3}}{_GROUP_SEP}\d{{4}}")
 _GROUPED = re.compile(
     rf"(?<!\d)(?:(?P<mobile>1[3-9]\d(?P<s1>{_GROUP_SEP})\d{{4}}(?P=s1)\d{{4}})"
     rf"|(?P<id>\d{{6}}(?P<s2>{_GROUP_SEP})(?P<birth>\d{{8}})(?P=s2)\d{{3}}[\dXx]))(?![\d])"
@@ -248,7 +249,7 @@ def _mask_grouped(text: str, counts: Counter[str]) -> str:
             return _mask("id_card", counts)
         return match.group(0)
 
-    if not any(sep in text for sep in "、，,.。/_~*\\|"):
+    if not _GROUPED_HINT.search(text):  # C scan; the full pattern has no literal prefix to skip by
         return text
     return _GROUPED.sub(replace, text)
 
@@ -273,6 +274,8 @@ def _mask_numbers(text: str, counts: Counter[str]) -> str:
             return run
         return _mask(kind, counts)
 
+    if not _ANY_DIGIT.search(text):
+        return text
     return NUMBER_RUN.sub(replace, text)
 
 
@@ -293,7 +296,7 @@ def _mask_chinese_digits(text: str, counts: Counter[str]) -> str:
         return _mask(classify_number(digits, before, "") or "number", counts)
 
     text = _CN_DIGIT_RUN.sub(replace, text)
-    return _MIXED_DIGIT_RUN.sub(replace_mixed, text) if _DIGIT_CHARS_CN.intersection(text) else text
+    return _MIXED_DIGIT_RUN.sub(replace_mixed, text)
 
 
 def _given_ok(given: str) -> bool:

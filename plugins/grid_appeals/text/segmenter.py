@@ -21,6 +21,7 @@ import re
 import tempfile
 import threading
 from functools import lru_cache
+from itertools import chain
 from math import log as _ln
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -219,6 +220,12 @@ def _tokenize_piece(piece: str, hmm: bool) -> tuple[str, ...]:
     return tuple(clean_tokens(list(_segment_piece_uncached(piece, hmm))))
 
 
+@lru_cache(maxsize=CLAUSE_CACHE_SIZE)
+def _tokenize_piece_hmm(piece: str) -> tuple[str, ...]:
+    """``_tokenize_piece(piece, True)``, keyed by the piece alone."""
+    return tuple(clean_tokens(list(_segment_piece_uncached(piece, True))))
+
+
 class CacheInfo(NamedTuple):
     hits: int
     misses: int
@@ -232,14 +239,15 @@ class CacheInfo(NamedTuple):
 
 def clause_cache_info() -> CacheInfo:
     """Hits/misses of the clause → tokens cache behind ``tokenize`` (this process only)."""
-    info = _tokenize_piece.cache_info()
-    return CacheInfo(info.hits, info.misses, info.currsize)
+    infos = [_tokenize_piece.cache_info(), _tokenize_piece_hmm.cache_info()]
+    return CacheInfo(sum(i.hits for i in infos), sum(i.misses for i in infos), sum(i.currsize for i in infos))
 
 
 def clear_clause_cache() -> None:
     """Forget cached clause segmentations (lexicon reload, or a cold-cache benchmark run)."""
     _segment_piece.cache_clear()
     _tokenize_piece.cache_clear()
+    _tokenize_piece_hmm.cache_clear()
     _hmm_cut.cache_clear()
     if _dictionary is not None:
         _dictionary.logp.clear()
@@ -279,7 +287,10 @@ def tokenize(text: str, hmm: bool = True, cache: bool = True) -> list[str]:
     """
     if not cache:
         return clean_tokens(segment(text, hmm=hmm, cache=False))
+    pieces = filter(None, _RE_HAN.split(text))
+    if hmm:  # the common case, through a one-argument cache (cheaper key than (piece, hmm))
+        return list(chain.from_iterable(map(_tokenize_piece_hmm, pieces)))
     out: list[str] = []
-    for piece in _pieces(text):
+    for piece in pieces:
         out.extend(_tokenize_piece(piece, hmm))
     return out
