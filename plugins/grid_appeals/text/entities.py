@@ -12,9 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from grid_appeals.text.address import extract_address
+from grid_appeals.text.rx import literal_prefilter, may_contain
 
-_MINUTES = {"分钟": 1, "分": 1, "小时": 60, "钟头": 60, "天": 1440, "日": 1440, "周": 10080,
-            "星期": 10080, "礼拜": 10080, "个月": 43200, "月": 43200, "年": 525600}
+_MINUTES = {
+    "分钟": 1,
+    "分": 1,
+    "小时": 60,
+    "钟头": 60,
+    "天": 1440,
+    "日": 1440,
+    "周": 10080,
+    "星期": 10080,
+    "礼拜": 10080,
+    "个月": 43200,
+    "月": 43200,
+    "年": 525600,
+}
 DURATION = re.compile(
     r"(?<![\d.])(?P<low>\d+(?:\.\d+)?)(?:\s*[-~到至]\s*(?P<high>\d+(?:\.\d+)?))?"
     r"(?P<ge>个)?(?P<approx>多|余|来)?(?P<unit>分钟|小时|钟头|天|日|周|星期|礼拜|个月|年)"
@@ -22,7 +35,9 @@ DURATION = re.compile(
 _NOT_DURATION_BEFORE = re.compile(r"(\d月|\d年|第)$")  # 5月3日 is a date, 第3天 an ordinal
 REPEAT_ORDINAL = re.compile(r"第(?P<n>\d+)次")
 REPEAT_TIMES = re.compile(r"(?P<n>\d+)次(?:来电|反映|投诉|报修|打电话|致电|拨打|联系|上门|催办|催促|停电)")
-REPEAT_WORD = re.compile(r"(再次|多次|屡次|反复|一再|三番五次|三番两次|又一次|重复|仍然|仍未|依然|依旧|还是没|又(?=[\u4e00-\u9fff]))")
+REPEAT_WORD = re.compile(
+    r"(再次|多次|屡次|反复|一再|三番五次|三番两次|又一次|重复|仍然|仍未|依然|依旧|还是没|又(?=[\u4e00-\u9fff]))"
+)
 DATE = re.compile(
     r"(?:(?P<year>\d{4})年)?(?P<month>\d{1,2})月(?P<day>\d{1,2})(?:日|号)"
     r"|(?P<iso>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})"
@@ -35,7 +50,16 @@ TIME = re.compile(
 MONEY = re.compile(r"(?<![\d.])(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)(?P<unit>万元|元|块钱|块|毛)(?!钱表)")
 ENERGY = re.compile(r"(?<![\d.])(?P<value>\d+(?:,\d{3})*(?:\.\d+)?)(?P<unit>度|千瓦时|kWh|kwh|KWH)")
 METER_NO = re.compile(
-    r"(?:表号|电表号|表计号|表计编号|电能表号|电能表编号|资产号|资产编号|条码号?|条形码)[是为:：]?\s*(?P<no>[0-9A-Za-z]{8,24})")
+    r"(?:表号|电表号|表计号|表计编号|电能表号|电能表编号|资产号|资产编号|条码号?|条形码)[是为:：]?\s*(?P<no>[0-9A-Za-z]{8,24})"
+)
+
+
+# literal prefilters (``rx.literal_prefilter``): a text without any unit / cue word skips the scan
+_HAS_DURATION_UNIT = literal_prefilter(DURATION)
+_HAS_REPEAT_TIMES = literal_prefilter(REPEAT_TIMES)
+_HAS_MONEY_UNIT = literal_prefilter(MONEY)
+_HAS_ENERGY_UNIT = literal_prefilter(ENERGY)
+_HAS_METER_CUE = literal_prefilter(METER_NO)
 
 
 @dataclass(frozen=True)
@@ -47,7 +71,13 @@ class Entity:
     value: Any
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "start": self.start, "end": self.end, "value": self.value}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "value": self.value,
+        }
 
 
 def _number(text: str) -> float:
@@ -57,31 +87,48 @@ def _number(text: str) -> float:
 
 def durations(text: str) -> list[Entity]:
     """Durations in minutes: 停了3个多小时 → 180 (approx), 2-3天 → 4320 (upper bound)."""
-    found = []
+    found: list[Entity] = []
+    if not may_contain(_HAS_DURATION_UNIT, text):
+        return found
     for m in DURATION.finditer(text):
         unit = m["unit"]
-        if _NOT_DURATION_BEFORE.search(text[max(0, m.start() - 2):m.start()]):
+        if _NOT_DURATION_BEFORE.search(text[max(0, m.start() - 2) : m.start()]):
             continue
         if unit == "日" and not m["ge"]:
             continue  # 3日 is almost always a date in agent text
         amount = float(m["high"] or m["low"])
         minutes = amount * _MINUTES[unit]
-        found.append(Entity("duration", m.group(0), m.start(), m.end(),
-                            {"minutes": round(minutes), "approx": bool(m["approx"] or m["high"])}))
+        found.append(
+            Entity(
+                "duration",
+                m.group(0),
+                m.start(),
+                m.end(),
+                {"minutes": round(minutes), "approx": bool(m["approx"] or m["high"])},
+            )
+        )
     return found
 
 
 def repeats(text: str) -> list[Entity]:
     """Repeat-contact cues: explicit counts (第3次, 3次来电) and words (又, 再次, 多次)."""
-    found = [Entity("repeat", m.group(0), m.start(), m.end(), {"count": int(m["n"]), "ordinal": True})
-             for m in REPEAT_ORDINAL.finditer(text)]
+    found = [
+        Entity("repeat", m.group(0), m.start(), m.end(), {"count": int(m["n"]), "ordinal": True})
+        for m in REPEAT_ORDINAL.finditer(text)
+    ]
     ordinals = [(e.start, e.end) for e in found]
-    found += [Entity("repeat", m.group(0), m.start(), m.end(), {"count": int(m["n"]), "ordinal": False})
-              for m in REPEAT_TIMES.finditer(text) if not any(s <= m.start() < e for s, e in ordinals)]
+    if may_contain(_HAS_REPEAT_TIMES, text):
+        found += [
+            Entity("repeat", m.group(0), m.start(), m.end(), {"count": int(m["n"]), "ordinal": False})
+            for m in REPEAT_TIMES.finditer(text)
+            if not any(s <= m.start() < e for s, e in ordinals)
+        ]
     taken = [(e.start, e.end) for e in found]
     for m in REPEAT_WORD.finditer(text):
         if not any(s <= m.start() < e for s, e in taken):
-            found.append(Entity("repeat", m.group(0), m.start(), m.end(), {"count": None, "word": m.group(0)}))
+            found.append(
+                Entity("repeat", m.group(0), m.start(), m.end(), {"count": None, "word": m.group(0)})
+            )
     return found
 
 
@@ -93,7 +140,11 @@ def dates_and_times(text: str) -> list[Entity]:
         elif m["rel"]:
             value = {"relative": m["rel"]}
         else:
-            value = {"year": int(m["year"]) if m["year"] else None, "month": int(m["month"]), "day": int(m["day"])}
+            value = {
+                "year": int(m["year"]) if m["year"] else None,
+                "month": int(m["month"]),
+                "day": int(m["day"]),
+            }
             if not (1 <= value["month"] <= 12 and 1 <= value["day"] <= 31):
                 continue
         found.append(Entity("date", m.group(0), m.start(), m.end(), value))
@@ -107,14 +158,16 @@ def dates_and_times(text: str) -> list[Entity]:
                 hour += 12
         if hour > 24 or minute > 59:
             continue
-        if not m["hh"] and not m["period"] and not re.match(r"\d{1,2}(点|时)", text[m.start():]):
+        if not m["hh"] and not m["period"] and not re.match(r"\d{1,2}(点|时)", text[m.start() :]):
             continue
         found.append(Entity("time", m.group(0), m.start(), m.end(), {"hour": hour, "minute": minute}))
     return found
 
 
 def money(text: str) -> list[Entity]:
-    found = []
+    found: list[Entity] = []
+    if not may_contain(_HAS_MONEY_UNIT, text):
+        return found
     for m in MONEY.finditer(text):
         value = _number(m["value"])
         if m["unit"] == "万元":
@@ -126,13 +179,21 @@ def money(text: str) -> list[Entity]:
 
 
 def energy(text: str) -> list[Entity]:
-    return [Entity("energy", m.group(0), m.start(), m.end(), {"kwh": _number(m["value"])})
-            for m in ENERGY.finditer(text)]
+    if not may_contain(_HAS_ENERGY_UNIT, text):
+        return []
+    return [
+        Entity("energy", m.group(0), m.start(), m.end(), {"kwh": _number(m["value"])})
+        for m in ENERGY.finditer(text)
+    ]
 
 
 def meter_numbers(text: str) -> list[Entity]:
-    return [Entity("meter_no", m["no"], m.start("no"), m.end("no"), {"meter_no": m["no"]})
-            for m in METER_NO.finditer(text)]
+    if not may_contain(_HAS_METER_CUE, text):
+        return []
+    return [
+        Entity("meter_no", m["no"], m.start("no"), m.end("no"), {"meter_no": m["no"]})
+        for m in METER_NO.finditer(text)
+    ]
 
 
 def addresses(text: str) -> list[Entity]:
@@ -140,7 +201,7 @@ def addresses(text: str) -> list[Entity]:
     if address is None:
         return []
     value = {k: v for k, v in address.as_dict().items() if k not in ("start", "end")}
-    return [Entity("address", text[address.start:address.end], address.start, address.end, value)]
+    return [Entity("address", text[address.start : address.end], address.start, address.end, value)]
 
 
 def extract_entities(text: str, with_address: bool = True) -> list[Entity]:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from grid_appeals.text.lexicons import LEXICON_DIR, _data_lines
 from grid_appeals.text.numerals import convert_numerals
-from grid_appeals.text.rx import first_chars, may_match
+from grid_appeals.text.rx import literal_prefilter, may_contain
 
 # full-width ASCII block (！ … ～) → ASCII, ideographic space → space
 _FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -152,21 +152,17 @@ def split_tags(text: str) -> tuple[list[str], str]:
 
 
 @lru_cache(maxsize=1)
-def _boilerplate() -> tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]:
-    """Each template pattern with the characters its matches can start with (``rx.first_chars``)."""
+def _boilerplate() -> tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...]:
+    """Each template pattern with a literal prefilter (``rx.literal_prefilter``: strings every
+    match contains one of; most texts contain none, so the pattern itself is rarely run)."""
     patterns = [re.compile(p) for p in _data_lines(LEXICON_DIR / "boilerplate.txt")]
-    return tuple((pattern, first_chars(pattern)) for pattern in patterns)
+    return tuple((pattern, literal_prefilter(pattern)) for pattern in patterns)
 
 
 def strip_boilerplate(text: str) -> str:
-    """Remove template sentences listed in ``lexicons/boilerplate.txt`` (in file order).
-
-    A pattern none of whose possible first characters occurs in the text cannot match and is
-    skipped without a scan (removals only take characters away, so the set stays a superset).
-    """
-    chars = set(text)
+    """Remove template sentences listed in ``lexicons/boilerplate.txt`` (in file order)."""
     for pattern, prefilter in _boilerplate():
-        if may_match(prefilter, chars):
+        if may_contain(prefilter, text):
             text = pattern.sub("", text)
     return _REPEATED_PUNCT.sub(r"\1", text).strip(" ，；")
 

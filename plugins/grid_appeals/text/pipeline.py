@@ -113,9 +113,8 @@ def _assemble(
 ) -> dict[str, Any]:
     """One output record from the shared per-appeal intermediates (tokens, keyword candidates)."""
     text = accept.text
-    chars = set(text)  # one character set for the topic and cue prefilters
-    sentiment = score_text(text, chars=chars)
-    topic_hits = match_topics(text, chars=chars)
+    sentiment = score_text(text)
+    topic_hits = match_topics(text)
     return {
         "app_no": record.get("app_no"),
         "tag": accept.tag,

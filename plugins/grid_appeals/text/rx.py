@@ -94,3 +94,79 @@ def first_chars(pattern: re.Pattern[str] | str) -> frozenset[str] | None:
 def may_match(prefilter: frozenset[str] | None, text_chars: set[str] | frozenset[str]) -> bool:
     """False only if a pattern with this prefilter certainly has no match in the text."""
     return prefilter is None or not prefilter.isdisjoint(text_chars)
+
+
+# ---- required literals: a stronger prefilter than first characters ------------------------------
+_MAX_LITERALS = 64  # more alternatives than this are not worth a prefilter
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """Strings of which every match of the parsed sequence contains at least one (None: unknown).
+
+    Every element of a sequence must match, so each literal run, and each required set of a
+    group, branch or repeat with a minimum ≥ 1, is a valid answer; the most selective is kept.
+    """
+    options: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, arg in items:
+        if op is C.LITERAL:
+            run.append(chr(arg))
+            continue
+        if run:
+            options.append(frozenset({"".join(run)}))
+            run = []
+        sub: frozenset[str] | None = None
+        if op is C.IN and all(sub_op is C.LITERAL for sub_op, _ in arg):
+            sub = frozenset(chr(code) for _, code in arg)  # [停断]: one of these characters
+        elif op is C.SUBPATTERN and not arg[1] & re.IGNORECASE:
+            sub = _required(arg[3])
+        elif op is C.BRANCH:
+            alternatives = [_required(alternative) for alternative in arg[1]]
+            if all(alternatives):
+                sub = frozenset().union(*alternatives)  # type: ignore[arg-type]
+        elif op in _REPEATS and arg[0] >= 1:
+            sub = _required(arg[2])
+        if sub and len(sub) <= _MAX_LITERALS:
+            options.append(sub)
+    if run:
+        options.append(frozenset({"".join(run)}))
+    if not options:
+        return None
+    return max(options, key=lambda strings: (min(map(len, strings)), -len(strings)))
+
+
+def required_literals(pattern: re.Pattern[str] | str) -> frozenset[str] | None:
+    """Strings of which every match of ``pattern`` contains one, or None if that cannot be bounded.
+
+    A text containing none of them cannot match (see ``literal_prefilter``).
+    """
+    source = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+    flags = pattern.flags if isinstance(pattern, re.Pattern) else 0
+    if flags & re.IGNORECASE or not isinstance(source, str):
+        return None
+    try:
+        parsed = P.parse(source, flags)
+    except re.error:
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    literals = _required(parsed.data)
+    return literals if literals and all(literals) else None
+
+
+def literal_prefilter(pattern: re.Pattern[str] | str) -> re.Pattern[str] | None:
+    """``required_literals`` as one alternation of plain strings, or None.
+
+    Unlike the cue patterns (whose alternatives start with groups), an alternation of literals
+    lets ``re`` skip through the text by a first-character set in C, and most texts contain
+    none of a rule's literals, so the rule's own regex is rarely run at all.
+    """
+    literals = required_literals(pattern)
+    if not literals:
+        return None
+    return re.compile("|".join(re.escape(s) for s in sorted(literals, key=lambda s: (-len(s), s))))
+
+
+def may_contain(prefilter: re.Pattern[str] | None, text: str) -> bool:
+    """False only if ``text`` contains none of the prefilter's literals (None: always True)."""
+    return prefilter is None or prefilter.search(text) is not None

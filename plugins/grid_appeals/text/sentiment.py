@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grid_appeals.text.lexicons import LEXICON_DIR
-from grid_appeals.text.rx import first_chars, may_match
+from grid_appeals.text.rx import first_chars, literal_prefilter, may_contain, may_match
 from grid_appeals.text.topics import is_negated
 
 ESCALATION_CUES = LEXICON_DIR / "escalation_cues.tsv"
@@ -36,6 +36,8 @@ class Cue:
     pattern: re.Pattern[str]
     # characters a match can start with (None: unknown): cues absent from the text are skipped
     prefilter: frozenset[str] | None = field(default=None, compare=False)
+    # alternation of strings every match contains one of (None: unknown): a stronger skip
+    literals: re.Pattern[str] | None = field(default=None, compare=False)
 
 
 def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
@@ -46,7 +48,16 @@ def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
     cues = []
     for r in reader:
         pattern = re.compile(r["pattern"])
-        cues.append(Cue(r["cue"], r["category"], float(r["weight"]), pattern, first_chars(pattern)))
+        cues.append(
+            Cue(
+                r["cue"],
+                r["category"],
+                float(r["weight"]),
+                pattern,
+                first_chars(pattern),
+                literal_prefilter(pattern),
+            )
+        )
     return tuple(cues)
 
 
@@ -63,10 +74,13 @@ def score_text(
     ``chars`` may pass ``set(text)`` when the caller already built it (for the prefilters).
     """
     fired: list[dict[str, Any]] = []
-    chars = set(text) if chars is None else chars
     for cue in cues or escalation_cues():
-        if not may_match(cue.prefilter, chars):
+        if not may_contain(cue.literals, text):
             continue
+        if cue.literals is None and cue.prefilter is not None:
+            chars = set(text) if chars is None else chars
+            if not may_match(cue.prefilter, chars):
+                continue
         for match in cue.pattern.finditer(text):
             if cue.category in NEGATABLE and is_negated(text, match.start(), NEGATORS, 2):
                 continue

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from grid_appeals.text.lexicons import LEXICON_DIR
-from grid_appeals.text.rx import first_chars, may_match
+from grid_appeals.text.rx import first_chars, literal_prefilter, may_contain, may_match
 
 TOPIC_RULES = LEXICON_DIR / "topic_rules.yaml"
 _CLAUSE_BREAK = re.compile(r"[，。！？；：\n]")
@@ -32,6 +32,8 @@ class TopicRule:
     # characters a cue match can start with (None: unknown); the rule is skipped without any
     # regex search when none of them occurs in the text
     prefilter: frozenset[str] | None = field(default=None, compare=False)
+    # alternation of strings every cue match contains one of (None: unknown): a stronger skip
+    literals: re.Pattern[str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def load_topic_rules(path: Path = TOPIC_RULES) -> TopicRules:
                 _compile_all(spec.get("requires_any")),
                 _compile_all(spec.get("excludes")),
                 prefilter,
+                literal_prefilter(cues[0]) if len(cues) == 1 else None,
             )
         )
     negators = tuple(sorted(data.get("negators", []), key=len, reverse=True))
@@ -101,10 +104,13 @@ def match_topics(
     """
     rules = rules or topic_rules()
     hits: list[dict[str, Any]] = []
-    chars = set(text) if chars is None else chars
     for rule in rules.rules:
-        if not may_match(rule.prefilter, chars):
+        if not may_contain(rule.literals, text):
             continue
+        if rule.literals is None and rule.prefilter is not None:
+            chars = set(text) if chars is None else chars
+            if not may_match(rule.prefilter, chars):
+                continue
         if rule.excludes and any(p.search(text) for p in rule.excludes):
             continue
         if rule.requires_any and not any(p.search(text) for p in rule.requires_any):

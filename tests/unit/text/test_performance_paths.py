@@ -108,3 +108,126 @@ def test_char_wb_ngrams_match_sklearn() -> None:
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), lowercase=False).build_analyzer()
     for text in ["客户来电反映停电", "a", "ab  c\td", "", "电表 走得快 ", "x y"]:
         assert sorted(_char_wb_ngrams(text, 1, 3)) == sorted(analyzer(text)), text
+
+
+# ---- literal prefilters, fused segmentation, stacked TextRank, one-pass normalisation ----------
+def _generated_texts(n: int = 1500) -> list[str]:
+    """Appeals from the benchmark's generator (seed corpus variants and, if importable, the
+    simulator's grammar), raw and prepared: the shapes the fast paths are tuned on."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "bench" / "bench_text.py"
+    spec = importlib.util.spec_from_file_location("bench_text_for_tests", path)
+    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    records = bench.make_records(n, seed=3, source="mix")
+    raw = [r["accept_content"] for r in records] + [r["handle_opinion"] for r in records]
+    return raw + [prepare_text(t).text for t in raw]
+
+
+@pytest.fixture(scope="module")
+def generated_texts(corpus_texts: list[str]) -> list[str]:
+    return corpus_texts + _generated_texts()
+
+
+def test_required_literals() -> None:
+    assert rx.required_literals("态度(恶劣|差)") == frozenset({"态度"})
+    assert rx.required_literals("频繁停电|经常停电") == frozenset({"频繁停电", "经常停电"})
+    assert rx.required_literals(r"\d+次(来电|反映)") == frozenset({"来电", "反映"})
+    # either required group will do ([没未] is a character set after parsing)
+    assert rx.required_literals(r"\d+个?(小时|天)(没|未)") in ({"小时", "天"}, {"没", "未"})
+    assert rx.required_literals(r"\d+(没|未)") == frozenset({"没", "未"})
+    for unbounded in (r"\d+", "a|.", "(?i)ab", "x?", r"[^a]+"):
+        assert rx.required_literals(unbounded) is None, unbounded
+    prefilter = rx.literal_prefilter("态度(恶劣|差)")
+    assert rx.may_contain(prefilter, "服务态度差") and not rx.may_contain(prefilter, "停电")
+
+
+def test_literal_prefilters_never_hide_a_match(generated_texts: list[str]) -> None:
+    from grid_appeals.text import entities
+    from grid_appeals.text.normalise import _boilerplate
+    from grid_appeals.text.sentiment import escalation_cues
+    from grid_appeals.text.topics import topic_rules
+
+    checks = [(p, rule.literals) for rule in topic_rules().rules for p in rule.cues]
+    checks += [(cue.pattern, cue.literals) for cue in escalation_cues()]
+    checks += list(_boilerplate())
+    checks += [
+        (entities.DURATION, entities._HAS_DURATION_UNIT),
+        (entities.MONEY, entities._HAS_MONEY_UNIT),
+        (entities.ENERGY, entities._HAS_ENERGY_UNIT),
+        (entities.METER_NO, entities._HAS_METER_CUE),
+        (entities.REPEAT_TIMES, entities._HAS_REPEAT_TIMES),
+    ]
+    assert sum(f is not None for _, f in checks) >= len(checks) - 2  # the filters do apply
+    skipped = 0
+    for text in generated_texts:
+        for pattern, prefilter in checks:
+            if pattern.search(text):
+                assert rx.may_contain(prefilter, text), (pattern.pattern, text)
+            elif not rx.may_contain(prefilter, text):
+                skipped += 1
+    assert skipped > len(generated_texts)  # and they do skip work
+
+
+def test_fused_segmentation_equals_jieba(generated_texts: list[str]) -> None:
+    from grid_appeals.text.segmenter import _RE_HAN, cut_block, get_tokenizer
+
+    tokenizer = get_tokenizer()
+    blocks = {piece for text in generated_texts for piece in _RE_HAN.split(text) if _RE_HAN.match(piece)}
+    blocks |= {"", "a", "1", "停", "12.5%", "AB停电3号", "的的的的", "长安南路123号楼"}
+    for block in blocks:
+        assert cut_block(block) == tokenizer.lcut(block, HMM=True), block
+
+
+def test_stacked_textrank_equals_single(generated_texts: list[str]) -> None:
+    from grid_appeals.text.keywords import _textrank_single, candidates, textrank_many
+
+    word_lists = [candidates(tokenize(text)) for text in generated_texts[:3000]]
+    word_lists += [
+        [],
+        ["停电"],
+        ["停电", "停电"],
+        ["停电"] * 6 + ["电表"],
+        [f"词{i % 450}" for i in range(2000)],
+    ]
+    assert textrank_many(word_lists) == [_textrank_single(w, 5, 5, 0.85, 30, 1e-4) for w in word_lists]
+    assert textrank_many(word_lists, top_k=2, window=3) == [
+        _textrank_single(w, 2, 3, 0.85, 30, 1e-4) for w in word_lists
+    ]
+
+
+def _normalise_chars_reference(text: str) -> str:
+    """``normalise_chars`` as it was before the one-pass character map (two translate passes,
+    every ，：！？； through ASCII and back)."""
+    from grid_appeals.text import normalise as n
+
+    text = text.translate(n._FULL_TO_HALF).translate(n._PUNCT_MAP)
+    text = n._t2s().convert(text) if not n._traditional_chars().isdisjoint(text) else text
+    if "," in text:
+        text = n._COMMA.sub("，", text)
+    if ":" in text:
+        text = n._COLON.sub("：", text)
+    text = text.translate(n._SIMPLE_PUNCT)
+    if "." in text or "…" in text or "。。" in text:
+        text = n._ELLIPSIS.sub("…", text)
+        if "." in text:
+            text = n._PERIOD.sub("。", text)
+    text = n._REPEATED_PUNCT.sub(r"\1", text)
+    if not n._ANY_SPACE.search(text):
+        return text
+    text = n._SPACES.sub(" ", text).strip()
+    return n._SPACE_NEAR_CJK.sub("", text) if " " in text else text
+
+
+def test_one_pass_normalisation_equals_reference(generated_texts: list[str]) -> None:
+    import random
+
+    from grid_appeals.text.normalise import normalise_chars
+
+    rng = random.Random(5)
+    alphabet = "12３４,，:：!！?？;；。.…  　电停費電（）()“”—-a"
+    fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    for text in [*generated_texts, *fuzz, "1，000元，12：30", "1,000，2：3", "電費１，２３４元！！"]:
+        assert normalise_chars(text) == _normalise_chars_reference(text), repr(text)
