@@ -25,3 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("airflow", help="run the airflow CLI with the deployment's environment")
     p.add_argument("airflow_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=_run)
+    from grid_appeals.orchestration.stack_command import register as register_stack
+
+    register_stack(sub)  # `grid-appeals stack start|stop|status`: scheduler + api-server + dag-processor

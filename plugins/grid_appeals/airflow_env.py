@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from grid_appeals.config import PROJECT_ROOT, Settings, settings
+from grid_appeals.orchestration import sqlite_metadata
 from grid_appeals.orchestration.connections import DEFAULT_ROLES as CONNECTIONS
 from grid_appeals.orchestration.connections import params_from_url
 
@@ -75,6 +76,12 @@ def airflow_environment(cfg: Settings | None = None, *, base: dict[str, str] | N
         defaults["GRID_WAREHOUSE_URL"] = cfg.warehouse_url
     for key, value in defaults.items():
         env.setdefault(key, value)
+    if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+        # several Airflow processes write one SQLite file: wait for locks instead of failing
+        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", sqlite_metadata.CONNECT_ARGS_PATH)
+        env.setdefault(
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC", sqlite_metadata.CONNECT_ARGS_ASYNC_PATH
+        )
     # Airflow 3 task processes report to the Execution API of the api-server; its built-in default
     # is http://localhost:8080, which misses an api-server on another port (and "localhost" may
     # resolve to ::1 while the server is bound to 127.0.0.1 only), so derive it from host/port.

@@ -32,6 +32,7 @@ from typing import Any
 from grid_appeals.airflow_command import airflow_executable
 from grid_appeals.airflow_env import airflow_environment
 from grid_appeals.config import Settings, settings
+from grid_appeals.orchestration.sqlite_metadata import enable_wal
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 STATE_FILE = "local_stack.json"
@@ -107,17 +108,18 @@ class LocalStack:
         if self.env:
             return self.env
         port = self.api_port or free_port()
-        env = airflow_environment(self.cfg)
+        base = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"}
+        # host/port go in as the "operator's" values so airflow_env derives the Execution API URL
+        # (the address task processes report to) from them, exactly as for any other deployment
+        base.update({"AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(port)})
+        env = airflow_environment(self.cfg, base=base)
         env.update(
             {
-                "AIRFLOW__API__HOST": "127.0.0.1",
-                "AIRFLOW__API__PORT": str(port),
                 "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}/",
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+                # never the fixed 8793/8794: another session's stack may hold them
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.schedule),
-                # the stack's components must not fight over ports with other sessions' stacks
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             }
         )
@@ -151,7 +153,9 @@ class LocalStack:
             )
         if self.procs:
             raise StackError("stop the stack before resetting its metadata DB")
-        Path(conn.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        db = Path(conn.removeprefix("sqlite:///"))
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            path.unlink(missing_ok=True)  # a stale WAL next to a new file would corrupt it
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(
@@ -164,6 +168,7 @@ class LocalStack:
         if not port_is_free(int(env["AIRFLOW__API__PORT"])):
             raise StackError(f"port {env['AIRFLOW__API__PORT']} is in use; pick another (0 = any free one)")
         self.airflow("db", "migrate")
+        enable_wal(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
             for name in self.components:
@@ -303,6 +308,22 @@ def stop_recorded(cfg: Settings | None = None, timeout: float = 30) -> list[str]
         _signal_group(pid, signal.SIGKILL)
     path.unlink(missing_ok=True)
     return sorted(live)
+
+
+def recorded_state(cfg: Settings | None = None) -> dict[str, Any] | None:
+    """The state file of a stack started in this AIRFLOW_HOME, with liveness and API health."""
+    path = Path(airflow_environment(cfg or settings())["AIRFLOW_HOME"]) / STATE_FILE
+    if not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    state["alive"] = {n: _is_airflow_process(pid) for n, pid in state["pids"].items()}
+    state["running"] = all(state["alive"].values())
+    try:
+        with urllib.request.urlopen(f"{state['api_url']}/api/v2/monitor/health", timeout=5) as resp:
+            state["health"] = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        state["health"] = None
+    return state
 
 
 def _is_airflow_process(pid: int) -> bool:

@@ -86,6 +86,14 @@ def _bad_tasks(stack: LocalStack, dag_id: str) -> list[dict]:
     )
 
 
+def _open_backfills(stack: LocalStack, dag_id: str) -> int:
+    """Backfills the scheduler has not marked completed yet (only one may be open per DAG)."""
+    rows = stack.metadata_query(
+        "select count(*) as n from backfill where dag_id = :dag_id and completed_at is null", dag_id=dag_id
+    )
+    return int(rows[0]["n"])
+
+
 def _task_log_tail(stack: LocalStack, dag_id: str, ti: dict, lines: int = 30) -> str:
     folder = Path(stack.environment()["AIRFLOW__LOGGING__BASE_LOG_FOLDER"]) / f"dag_id={dag_id}"
     logs = sorted(folder.glob(f"run_id={ti['run_id']}/task_id={ti['task_id']}/attempt=*.log"))
@@ -115,7 +123,11 @@ def wait_for_backfill(
                 f"backfill of {dag_id}: task(s) not successful: {bad}\n{detail}\n"
                 f"{stack.log_tail(20, ['scheduler'])}"
             )
-        if len(runs) >= expected_runs and all(r.state in TERMINAL for r in runs):
+        if (
+            len(runs) >= expected_runs
+            and all(r.state in TERMINAL for r in runs)
+            and not _open_backfills(stack, dag_id)
+        ):
             return runs
         time.sleep(poll)
     raise StackError(
