@@ -15,6 +15,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,8 @@ from grid_appeals.config import Settings, settings
 from grid_appeals.load.ddl import ensure_tables, raw_ident
 from grid_appeals.load.ledger import LoadResult, finish_attempt, start_attempt
 from grid_appeals.load.writer import write_batch
-from grid_appeals.quality.gx_engine import GxSession
+from grid_appeals.quality.data_docs import DataDocs
+from grid_appeals.quality.gx_engine import GxSession, gx_session
 from grid_appeals.quality.results import store_outcomes
 from grid_appeals.quality.suites import load_suite
 from grid_appeals.quality.validate import ValidationReport, quarantine_records, validate_batch
@@ -55,8 +57,15 @@ def local_interval(contract: EntityContract, start: datetime, end: datetime) -> 
     return conv(start), conv(end)
 
 
-def extract(contract: EntityContract, start_local: datetime, end_local: datetime, cfg: Settings,
-            conn_resolver: ConnResolver | None = None, *, full: bool = False) -> ExtractedBatch:
+def extract(
+    contract: EntityContract,
+    start_local: datetime,
+    end_local: datetime,
+    cfg: Settings,
+    conn_resolver: ConnResolver | None = None,
+    *,
+    full: bool = False,
+) -> ExtractedBatch:
     if contract.connector == "sql":
         return extract_sql(contract, start_local, end_local, cfg, conn_resolver, full=full)
     return extract_files(contract, start_local.date(), cfg)
@@ -77,14 +86,26 @@ def wants_full_snapshot(contract: EntityContract, conn: psycopg.Connection, day:
     return bool(row and row[0])
 
 
-def ingest_entity(contract: EntityContract, interval_start: datetime, interval_end: datetime, *,
-                  cfg: Settings | None = None, conn_resolver: ConnResolver | None = None,
-                  use_gx: bool = True, data_docs: bool = True,
-                  after_copy_chunk: Callable[[int], None] | None = None) -> LoadResult:
+def ingest_entity(
+    contract: EntityContract,
+    interval_start: datetime,
+    interval_end: datetime,
+    *,
+    cfg: Settings | None = None,
+    conn_resolver: ConnResolver | None = None,
+    use_gx: bool = True,
+    data_docs: bool = True,
+    build_docs: bool = True,
+    after_copy_chunk: Callable[[int], None] | None = None,
+) -> LoadResult:
     """Load one entity for one data interval; raise :class:`BatchFailed` on batch-level failure.
 
-    ``use_gx=False`` evaluates everything with the vectorised twin (benchmarks, quick checks);
-    ``after_copy_chunk`` is a test hook called during the COPY (crash injection).
+    ``use_gx=False`` evaluates everything with the vectorised twin (benchmarks, quick checks).
+    GX runs in the process-wide session (:func:`gx_session`). ``data_docs``: save this batch's GX
+    results for the Data Docs (per ``GRID_GX_DATA_DOCS``); ``build_docs=False`` leaves rendering the
+    site to the caller — a backfill renders once after its pool (:func:`build_data_docs`), an
+    Airflow task (one batch) renders here. ``after_copy_chunk`` is a test hook called during the
+    COPY (crash injection).
     """
     cfg = cfg or settings()
     start_local, end_local = local_interval(contract, interval_start, interval_end)
@@ -96,7 +117,10 @@ def ingest_entity(contract: EntityContract, interval_start: datetime, interval_e
         ensure_tables(contract, ops_conn)
         start_attempt(ops_conn, contract, batch_id, day, interval_start, interval_end)
         report: ValidationReport | None = None
-        gx = GxSession(cfg.deploy_dir / "data_docs" if data_docs else None) if use_gx else None
+        gx = gx_session() if use_gx else None
+        if gx is not None:
+            gx.take_results()  # results of an earlier call that died before recording are not ours
+        docs = _DocsPolicy(DataDocs(cfg.deploy_dir), save=data_docs, build=build_docs)
         try:
             t0 = time.perf_counter()
             full = wants_full_snapshot(contract, ops_conn, day)
@@ -105,16 +129,30 @@ def ingest_entity(contract: EntityContract, interval_start: datetime, interval_e
             result.files = batch.files
             result.rows_received = batch.rows
             t0 = time.perf_counter()
-            report = validate_batch(batch.frame, contract, load_suite(contract), start_local, end_local,
-                                    gx=gx, encoding_suspect=batch.encoding_replaced_rows > 0)
+            report = validate_batch(
+                batch.frame,
+                contract,
+                load_suite(contract),
+                start_local,
+                end_local,
+                gx=gx,
+                encoding_suspect=batch.encoding_replaced_rows > 0,
+            )
             timings["validate_s"] = round(time.perf_counter() - t0, 3)
             result.engine = report.engine
             if report.batch_errors:
                 raise _Rejected("; ".join(report.batch_errors))
             with psycopg.connect(cfg.url("warehouse")) as data_conn:
-                counts = write_batch(data_conn, contract, day, batch_id, report.loadable,
-                                     quarantine_records(report, contract), after_chunk=after_copy_chunk,
-                                     timings=timings)
+                counts = write_batch(
+                    data_conn,
+                    contract,
+                    day,
+                    batch_id,
+                    report.loadable,
+                    quarantine_records(report, contract),
+                    after_chunk=after_copy_chunk,
+                    timings=timings,
+                )
             result.rows_loaded = counts.loaded
             result.rows_superseded = counts.superseded
             result.rows_quarantined = counts.quarantined
@@ -128,24 +166,31 @@ def ingest_entity(contract: EntityContract, interval_start: datetime, interval_e
                 result.rows_quarantined = len(report.quarantined)
                 result.duplicates_dropped = report.duplicates
             result.rows_loaded = 0
-            _record(ops_conn, contract, result, report, gx)
+            _record(ops_conn, contract, result, report, gx, docs)
             log.error("%s %s failed: %s", contract.key, day, result.error)
             raise BatchFailed(f"{contract.key} {day}: {result.error}", result) from exc
         if not result.identity_holds():  # defensive: the ledger's check constraint would refuse it
             raise AssertionError(f"row identity broken for {contract.key} {day}: {result.as_dict()}")
-        _record(ops_conn, contract, result, report, gx)
-        log.info("%s %s: received %d, loaded %d, quarantined %d, duplicates %d (%s)", contract.key, day,
-                 result.rows_received, result.rows_loaded, result.rows_quarantined,
-                 result.duplicates_dropped, result.engine)
+        _record(ops_conn, contract, result, report, gx, docs)
+        log.info(
+            "%s %s: received %d, loaded %d, quarantined %d, duplicates %d (%s)",
+            contract.key,
+            day,
+            result.rows_received,
+            result.rows_loaded,
+            result.rows_quarantined,
+            result.duplicates_dropped,
+            result.engine,
+        )
     return result
 
 
 def _docs_wanted(result: LoadResult) -> bool:
-    """Render GX Data Docs for this batch? ``GRID_GX_DATA_DOCS`` = ``all`` | ``issues`` | ``none``.
+    """Put this batch in the GX Data Docs? ``GRID_GX_DATA_DOCS`` = ``all`` | ``issues`` | ``none``.
 
-    Why not always: rendering costs ~0.4 s per batch (more than validating a small batch) and a
-    clean batch's page says nothing the ledger does not; the default renders batches that failed
-    or quarantined rows, where the page shows the unexpected values.
+    Why not always: a rendered page costs ~0.05-0.1 s and disk, and a clean batch's page says
+    nothing the ledger does not; the default keeps batches that failed or quarantined rows, where
+    the page shows the unexpected values.
     """
     mode = os.environ.get("GRID_GX_DATA_DOCS", "issues").lower()
     if mode == "all":
@@ -159,12 +204,31 @@ class _Rejected(Exception):
     """Internal: batch-level expectations failed (message already human-readable)."""
 
 
-def _record(ops_conn: psycopg.Connection, contract: EntityContract, result: LoadResult,
-            report: ValidationReport | None, gx: GxSession | None) -> None:
+@dataclass
+class _DocsPolicy:
+    """Where this batch's GX results go: saved to the docs store? site rendered now?"""
+
+    docs: DataDocs
+    save: bool
+    build: bool
+
+
+def _record(
+    ops_conn: psycopg.Connection,
+    contract: EntityContract,
+    result: LoadResult,
+    report: ValidationReport | None,
+    gx: GxSession | None,
+    docs: _DocsPolicy,
+) -> None:
     t0 = time.perf_counter()
     if report is not None:
         store_outcomes(ops_conn, contract, result.batch_id, result.data_date, report.outcomes)
-    if gx is not None and _docs_wanted(result):
-        gx.build_docs()
     result.timings["record_s"] = round(time.perf_counter() - t0, 3)
+    if gx is not None:
+        t0 = time.perf_counter()
+        results = gx.take_results()
+        if docs.save and _docs_wanted(result) and docs.docs.save(result.batch_id, results) and docs.build:
+            docs.docs.build([result.batch_id])
+        result.timings["docs_s"] = round(time.perf_counter() - t0, 3)
     finish_attempt(ops_conn, result)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from tqdm import tqdm
 
@@ -43,7 +43,7 @@ def _ingest_one(key: str, day: date, cfg: Settings) -> tuple[date, str, dict | N
 
     start, end = day_interval(day)
     try:
-        return day, key, ingest(key, start, end, cfg=cfg), None
+        return day, key, ingest(key, start, end, cfg=cfg, build_docs=False), None
     except BatchFailed as exc:
         return day, key, None, str(exc)
 
@@ -56,6 +56,7 @@ def backfill(first: date, last: date, *, sources: Sequence[str] = SOURCES, cfg: 
     from grid_appeals.sources.contracts import load_contracts
 
     cfg = cfg or settings()
+    started = datetime.now(UTC)  # docs: render the GX results saved from here on, once, at the end
     unknown = set(sources) - set(SOURCES)
     if unknown:
         raise ValueError(f"unknown source(s) {sorted(unknown)}; choose from {SOURCES}")
@@ -87,6 +88,9 @@ def backfill(first: date, last: date, *, sources: Sequence[str] = SOURCES, cfg: 
             for result in pool.map(_ingest_one, *zip(*work, strict=True), [cfg] * len(work)):
                 record(*result)
     bar.close()
+    from grid_appeals.quality.data_docs import build_data_docs
+
+    build_data_docs(cfg.deploy_dir, since=started)  # once, after the pool: no concurrent renders
     if mart and not report.failed:
         from grid_appeals.pipeline.mart_tasks import run_mart_window
 

@@ -8,11 +8,12 @@ from grid_appeals.config import Settings
 
 
 def ingest(entity_key: str, interval_start: datetime, interval_end: datetime,
-           cfg: Settings | None = None) -> dict:
+           cfg: Settings | None = None, *, build_docs: bool = True) -> dict:
     """Extract, validate, quarantine and load ``entity_key`` (``source.entity``) for the interval.
 
     Returns the ledger row as a dict (XCom-friendly); raises on a batch-level failure so Airflow
-    marks the task failed and retries it.
+    marks the task failed and retries it. ``build_docs=False``: the caller renders the GX Data
+    Docs once for many batches (the backfill).
     """
     from grid_appeals.load.ingest import ingest_entity
     from grid_appeals.orchestration.connections import conninfo
@@ -20,5 +21,5 @@ def ingest(entity_key: str, interval_start: datetime, interval_end: datetime,
 
     contract = get_contract(entity_key)
     result = ingest_entity(contract, interval_start, interval_end, cfg=cfg,
-                           conn_resolver=lambda conn_id: conninfo(conn_id, cfg=cfg))
+                           conn_resolver=lambda conn_id: conninfo(conn_id, cfg=cfg), build_docs=build_docs)
     return result.as_dict()

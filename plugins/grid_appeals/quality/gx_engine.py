@@ -1,14 +1,22 @@
-"""Great Expectations 1.x, called directly: ephemeral context, pandas datasource, suite from JSON.
+"""Great Expectations 1.x, called directly: one ephemeral context per process, suites from JSON.
 
 Why not the Airflow GX provider: it does not support GX 1.24 with Airflow 3. We validate in-process
 with ``result_format=COMPLETE`` so GX returns the unexpected row indices, which become quarantine
-rows. Data Docs are built into ``cfg.deploy_dir / "data_docs"`` from the same context.
+rows.
+
+Why one session per process (:func:`gx_session`): a context, its datasource config (re-serialised
+as YAML on every asset added), the suites and the Jinja templates of the Data Docs renderer cost
+~1 s per batch when rebuilt for every batch; a backfill worker or an Airflow task process now pays
+that once. Suites are cached by name and content, all frames go through one whole-dataframe batch
+definition, and validation runs through GX's ``Validator`` directly, so no result is serialised into
+a store the batch does not need. The session keeps the batch's GX results (:meth:`take_results`);
+the caller decides whether they go to the Data Docs (:mod:`grid_appeals.quality.data_docs`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,47 +27,72 @@ from grid_appeals.quality.outcome import Outcome
 
 log = logging.getLogger(__name__)
 
-RESULT_FORMAT = {"result_format": "COMPLETE", "return_unexpected_index_query": False,
-                 "partial_unexpected_count": 0, "include_unexpected_rows": False}
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "return_unexpected_index_query": False,
+    "partial_unexpected_count": 0,
+    "include_unexpected_rows": False,
+}
+
+_SESSION: GxSession | None = None
+
+
+def gx_session() -> GxSession:
+    """The process-wide session, created on first use (GX is imported lazily, it takes seconds)."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = GxSession()
+    return _SESSION
 
 
 class GxSession:
-    """One ephemeral GX context per batch: suites, a pandas datasource, optional Data Docs site."""
+    """An ephemeral GX context with one pandas dataframe asset, reused for every batch.
+
+    ``docs_dir`` is accepted for callers of the per-batch API and ignored: Data Docs are rendered
+    by :class:`grid_appeals.quality.data_docs.DataDocs` from the results this session hands out.
+    """
 
     def __init__(self, docs_dir: Path | None = None) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        del docs_dir
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        self.datasource = self.context.data_sources.add_pandas(f"grid_{uuid.uuid4().hex[:8]}")
-        self.docs_dir = docs_dir
-        if docs_dir is not None:
-            docs_dir.mkdir(parents=True, exist_ok=True)
-            self.context.add_data_docs_site(site_name="grid_raw", site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            })
+        self._datasource = self.context.data_sources.add_pandas("grid")
+        self._batch_definition = self._datasource.add_dataframe_asset(
+            "frame"
+        ).add_batch_definition_whole_dataframe("frame")
+        self._suites: dict[str, Any] = {}
+        self._results: list[Any] = []
 
-    def validate(self, name: str, expectations: list[dict[str, Any]], frame: pd.DataFrame,
-                 params: dict[str, Any]) -> list[Outcome]:
+    def _suite(self, name: str, expectations: list[dict[str, Any]]) -> Any:
+        from great_expectations.core.expectation_suite import ExpectationSuite
+
+        spec = [{"type": e["type"], "kwargs": e["kwargs"], "meta": e.get("meta", {})} for e in expectations]
+        key = name + "\x00" + json.dumps(spec, sort_keys=True, default=str)
+        suite = self._suites.get(key)
+        if suite is None:
+            suite = self._suites[key] = ExpectationSuite(name=name, expectations=spec)
+        return suite
+
+    def validate(
+        self, name: str, expectations: list[dict[str, Any]], frame: pd.DataFrame, params: dict[str, Any]
+    ) -> list[Outcome]:
         """Run ``expectations`` on ``frame`` (RangeIndex) and convert GX results to outcomes."""
         if not expectations:
             return []
-        from great_expectations import ValidationDefinition
-        from great_expectations.core.expectation_suite import ExpectationSuite
+        from great_expectations.validator.v1_validator import Validator
 
-        suite = self.context.suites.add(ExpectationSuite(
-            name=name, expectations=[{"type": e["type"], "kwargs": e["kwargs"], "meta": e.get("meta", {})}
-                                     for e in expectations]))
-        asset = self.datasource.add_dataframe_asset(name)
-        batch_def = asset.add_batch_definition_whole_dataframe(name)
-        vd = self.context.validation_definitions.add(ValidationDefinition(name=name, data=batch_def, suite=suite))
-        result = vd.run(batch_parameters={"dataframe": frame}, expectation_parameters=params,
-                        result_format=RESULT_FORMAT)
+        suite = self._suite(name, expectations)
+        validator = Validator(
+            batch_definition=self._batch_definition,
+            batch_parameters={"dataframe": frame},
+            result_format=RESULT_FORMAT,
+        )
+        result = validator.validate_expectation_suite(suite, params)
+        self._results.append(result)
         outcomes = []
         for exp, r in zip(expectations, _align(expectations, result.results), strict=True):
             res = r.result or {}
@@ -70,20 +103,32 @@ class GxSession:
                 if idx:
                     failed[np.asarray(idx, dtype=np.int64)] = True
             exc = (r.exception_info or {}).get("exception_message") if r.exception_info else None
-            outcomes.append(Outcome(
-                exp["type"], exp["kwargs"], exp.get("meta", {}), success=bool(r.success),
-                unexpected_count=int(res.get("unexpected_count") or 0), failed=failed,
-                observed=res.get("observed_value"), engine="gx",
-                details={"exception": exc} if exc else {}))
+            outcomes.append(
+                Outcome(
+                    exp["type"],
+                    exp["kwargs"],
+                    exp.get("meta", {}),
+                    success=bool(r.success),
+                    unexpected_count=int(res.get("unexpected_count") or 0),
+                    failed=failed,
+                    observed=res.get("observed_value"),
+                    engine="gx",
+                    details={"exception": exc} if exc else {},
+                )
+            )
         return outcomes
 
-    def build_docs(self) -> None:
-        if self.docs_dir is None:
-            return
-        try:
-            self.context.build_data_docs(site_names=["grid_raw"])
-        except Exception:  # docs are a convenience: never fail a load because rendering failed
-            log.warning("building GX data docs failed", exc_info=True)
+    def take_results(self) -> list[Any]:
+        """The GX suite results produced since the last call, forgotten by the session.
+
+        Also drops the execution engine's cached batch, which would otherwise keep the last
+        validated frame alive until the next batch of the process.
+        """
+        results, self._results = self._results, []
+        manager = self._datasource.get_execution_engine().batch_manager
+        manager.reset_batch_cache()
+        manager.batch_data_cache.clear()
+        return results
 
 
 def _align(expectations: list[dict[str, Any]], results: list[Any]) -> list[Any]:
@@ -113,11 +158,15 @@ def _align(expectations: list[dict[str, Any]], results: list[Any]) -> list[Any]:
         names = exp["kwargs"].keys()
         wanted = key(exp["type"], exp["kwargs"], names)
         same_type = [r for r in remaining if r.expectation_config.type == exp["type"]]
-        match = next((r for r in same_type
-                      if key(exp["type"], dict(r.expectation_config.kwargs), names) == wanted), None)
+        match = next(
+            (r for r in same_type if key(exp["type"], dict(r.expectation_config.kwargs), names) == wanted),
+            None,
+        )
         if match is None:
             column = exp["kwargs"].get("column")
-            match = next((r for r in same_type if dict(r.expectation_config.kwargs).get("column") == column), None)
+            match = next(
+                (r for r in same_type if dict(r.expectation_config.kwargs).get("column") == column), None
+            )
         if match is None:
             raise RuntimeError(f"GX returned no result for {exp['type']} {exp['kwargs']}")
         remaining.remove(match)
