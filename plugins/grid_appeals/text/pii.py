@@ -8,7 +8,13 @@ a lost feature, but amounts/durations/dates/kWh are what the analysis needs, so 
   before them (表号/工单号 → not personal; 户号/卡号/电话 → personal);
 - a unit right after a number (元, 度, kWh, 米, 次 …) or a date shape keeps it;
 - names after 客户/户主/联系人 … and before 先生/女士/师傅 keep the surname and become 张某;
-- in addresses the street/community stays and 号/栋/单元/室 numbers become ``*``.
+- in addresses the street/community stays and 号/栋/单元/室 numbers (and a bare room number
+  after 单元) become ``*``;
+- shapes that leaked past the marts gate's phone / ID regexes are closed: a number of 11+ digits
+  is never a quantity (610102199001011234户号…), two personal numbers typed without a gap are
+  split (手机号+户号 → [手机号][户号]), 3-4-4 / 6-8-4 groups with 、，. separators, misspelt cues
+  (联系店话), a stray X, mixed Chinese/Arabic digits, and order/meter cues (工单号, 表号) no longer
+  hide a phone- or ID-shaped number (it becomes [号码]).
 
 Masks are bracketed labels (``[手机号]``) so a reader still sees what was there.
 """
@@ -103,8 +109,13 @@ _ADDR_HEAD = (
 )
 _ADDR_NUM = r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+){0,3}"
 _ADDR_UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|层|楼|室|户|门)"
+# a bare room number after 单元/楼/层 (…3单元2214。) is masked too, as _HOUSE_CHAIN does, unless a
+# quantity unit follows it (2单元3户停电 is a count, 1单元2小时 a duration)
+_ROOM_AFTER_UNIT = (
+    r"(?:(?:(?<=单元)|(?<=[楼层]))\d+(?![\d.]|小时|分钟|天|年|个|次|元|度|点|月|日|人|户|号|室))?"
+)
 _HOUSE_AFTER_HEAD = re.compile(
-    rf"(?P<head>{_ADDR_HEAD})(?P<tail>(?:{_ADDR_NUM}{_ADDR_UNIT})+|\d+(?:-\d+){{1,3}}(?!\d))"
+    rf"(?P<head>{_ADDR_HEAD})(?P<tail>(?:{_ADDR_NUM}{_ADDR_UNIT})+{_ROOM_AFTER_UNIT}|\d+(?:-\d+){{1,3}}(?!\d))"
 )
 _HOUSE_CHAIN = re.compile(r"(?P<tail>\d+(?:号楼|栋|幢|号院)\d+(?:单元|层|楼)(?:\d+(?:室|号|户)?)?)")
 _DIGITS_OR_CODE = re.compile(r"[0-9A-Za-z]+")

@@ -73,6 +73,12 @@ def test_names_keep_surname_only() -> None:
     assert mask_pii("王女士反映").text == "王女士反映"  # a surname alone identifies nobody
 
 
+def test_bare_room_number_after_unit_is_masked() -> None:
+    assert mask_pii("幸福小区12号楼3单元2214。").text == "幸福小区*号楼*单元*。"
+    assert mask_pii("锦绣家园3栋2楼201").text == "锦绣家园*栋*楼*"
+    assert mask_pii("枫林苑1单元2小时没电").text == "枫林苑*单元2小时没电"  # a duration stays
+
+
 def test_house_numbers_keep_street() -> None:
     assert mask_pii("西安市雁塔区长安南路123号3栋2单元502室").text == "西安市雁塔区长安南路*号*栋*单元*室"
     assert mask_pii("住在5栋2单元301").text == "住在*栋*单元*"
