@@ -71,10 +71,12 @@ def warm_up() -> None:
     from grid_appeals.text.features import doc_pinyin
     from grid_appeals.text.normalise import _boilerplate, _traditional_class
     from grid_appeals.text.numerals import _protected_pattern
+    from grid_appeals.text.segmenter import _get_dictionary
     from grid_appeals.text.sentiment import escalation_cues
     from grid_appeals.text.topics import topic_rules
 
     get_tokenizer()
+    _get_dictionary()
     cpca_module()
     _traditional_class()
     _boilerplate()
