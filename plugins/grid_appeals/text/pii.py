@@ -68,7 +68,8 @@ _UNIT_AFTER = re.compile(
 # 610102199001011234 户 (the ID card glued to a following 户号 that leaked past the marts gate)
 _MAX_QUANTITY_DIGITS = 10
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_ANY_DIGIT = re.compile(r"\d")
+# six digits, each pair at most one space or dash apart: what every NUMBER_RUN "run" contains
+_SIX_DIGITS = re.compile(r"\d(?:[ -]?\d){5}")
 _CN_DIGIT_RUN = re.compile(r"[零〇一二三四五六七八九幺]{7,}")
 # one number typed in Chinese and Arabic digits mixed (一三八1234五六七八): at least 10 characters
 # with at least _MIXED_MIN of each kind, so a date or count followed by 一直/一天 is not one
@@ -285,7 +286,7 @@ def _mask_numbers(text: str, counts: Counter[str]) -> str:
             return run
         return _mask(kind, counts)
 
-    if not _ANY_DIGIT.search(text):
+    if not _SIX_DIGITS.search(text):  # every run has 6+ digits; a C scan rules most texts out
         return text
     return NUMBER_RUN.sub(replace, text)
 
