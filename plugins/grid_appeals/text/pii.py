@@ -109,16 +109,18 @@ _ADDR_HEAD = (
     r"(?:路|街|大街|巷|弄|道|村|小区|苑|园|庄|院|城|公寓|花园|家园|大厦|社区|新村|家属院|广场|楼盘|区)"
 )
 _ADDR_NUM = r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+){0,3}"
-_ADDR_UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|层|楼|室|户|门)"
+# 单元 also as typed with homophone IME typos (掸元, 单援, 淡元: the room number after it leaked)
+_UNIT_WORD = "[单丹担耽郸胆掸旦但诞弹蛋淡氮][元园原员圆援源缘远院愿苑]"
+_ADDR_UNIT = rf"(?:号楼|号院|号|栋|幢|座|{_UNIT_WORD}|层|楼|室|户|门)"
 # a bare room number after 单元/楼/层 (…3单元2214。) is masked too, as _HOUSE_CHAIN does, unless a
 # quantity unit follows it (2单元3户停电 is a count, 1单元2小时 a duration)
 _ROOM_AFTER_UNIT = (
-    r"(?:(?:(?<=单元)|(?<=[楼层]))\d+(?![\d.]|小时|分钟|天|年|个|次|元|度|点|月|日|人|户|号|室))?"
+    rf"(?:(?:(?<={_UNIT_WORD})|(?<=[楼层]))\d+(?![\d.]|小时|分钟|天|年|个|次|元|度|点|月|日|人|户|号|室))?"
 )
 _HOUSE_AFTER_HEAD = re.compile(
     rf"(?P<head>{_ADDR_HEAD})(?P<tail>(?:{_ADDR_NUM}{_ADDR_UNIT})+{_ROOM_AFTER_UNIT}|\d+(?:-\d+){{1,3}}(?!\d))"
 )
-_HOUSE_CHAIN = re.compile(r"(?P<tail>\d+(?:号楼|栋|幢|号院)\d+(?:单元|层|楼)(?:\d+(?:室|号|户)?)?)")
+_HOUSE_CHAIN = re.compile(rf"(?P<tail>\d+(?:号楼|栋|幢|号院)\d+(?:{_UNIT_WORD}|层|楼)(?:\d+(?:室|号|户)?)?)")
 _DIGITS_OR_CODE = re.compile(r"[0-9A-Za-z]+")
 
 

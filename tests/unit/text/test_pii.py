@@ -77,6 +77,9 @@ def test_bare_room_number_after_unit_is_masked() -> None:
     assert mask_pii("幸福小区12号楼3单元2214。").text == "幸福小区*号楼*单元*。"
     assert mask_pii("锦绣家园3栋2楼201").text == "锦绣家园*栋*楼*"
     assert mask_pii("枫林苑1单元2小时没电").text == "枫林苑*单元2小时没电"  # a duration stays
+    # 单元 mistyped by a homophone IME (seen in simulated orders: the room number survived)
+    assert mask_pii("曲江苑3号楼5掸元603室的李阿姨").text == "曲江苑*号楼*掸元*室的李阿姨"
+    assert mask_pii("书香家园9号楼4淡元2303室").text == "书香家园*号楼*淡元*室"
 
 
 def test_house_numbers_keep_street() -> None:
