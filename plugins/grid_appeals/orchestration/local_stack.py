@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -156,6 +157,8 @@ class LocalStack:
         db = Path(conn.removeprefix("sqlite:///"))
         for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
             path.unlink(missing_ok=True)  # a stale WAL next to a new file would corrupt it
+        # task logs of the forgotten runs: a new run with the same id would append to them
+        shutil.rmtree(self.environment()["AIRFLOW__LOGGING__BASE_LOG_FOLDER"], ignore_errors=True)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(

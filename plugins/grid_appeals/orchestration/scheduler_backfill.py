@@ -8,6 +8,7 @@ its data interval, i.e. local midnight of the day it covers: ``--from-date 2024-
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -95,11 +96,24 @@ def _open_backfills(stack: LocalStack, dag_id: str) -> int:
 
 
 def _task_log_tail(stack: LocalStack, dag_id: str, ti: dict, lines: int = 30) -> str:
+    """The errors of a task's latest attempt log (Airflow 3 writes JSON lines), else its tail."""
     folder = Path(stack.environment()["AIRFLOW__LOGGING__BASE_LOG_FOLDER"]) / f"dag_id={dag_id}"
     logs = sorted(folder.glob(f"run_id={ti['run_id']}/task_id={ti['task_id']}/attempt=*.log"))
     if not logs:
         return f"(no task log under {folder})"
-    return f"--- {logs[-1]} ---\n" + "\n".join(logs[-1].read_text(errors="replace").splitlines()[-lines:])
+    text = logs[-1].read_text(errors="replace").splitlines()
+    errors = []
+    for line in text:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("level") in ("error", "critical"):
+            details = "; ".join(
+                f"{d.get('exc_type')}: {d.get('exc_value')}" for d in event.get("error_detail") or []
+            )
+            errors.append(f"{event.get('event')} {details}".strip())
+    return f"--- {logs[-1]} ---\n" + "\n".join(errors[-5:] or text[-lines:])
 
 
 def wait_for_backfill(
@@ -118,6 +132,7 @@ def wait_for_backfill(
         runs = backfill_runs(stack, dag_id)
         bad = _bad_tasks(stack, dag_id)
         if bad:
+            time.sleep(poll)  # the state is set before the task's supervisor has flushed its log
             detail = "\n".join(_task_log_tail(stack, dag_id, ti) for ti in bad[:2])
             raise StackError(
                 f"backfill of {dag_id}: task(s) not successful: {bad}\n{detail}\n"
