@@ -321,3 +321,25 @@ def test_no_generated_text_leaks_past_the_marts_gate(source: str) -> None:
         if any(g.search(masked) for g in gates) or secret[-8:] in flat:
             leaks.append((text, masked))
     assert not leaks, leaks[:5]
+
+
+def test_numbers_glued_by_the_simulators_partial_traditional_noise() -> None:
+    """The marts-gate failure (1 mobile + 1 ID match in a 90-day window) reproduced: the simulator's
+    "traditional_part" noise converts text[a:a+k] and resumes at a+8, so it can drop the 户号：
+    between a phone and an account number; the glued 21-digit run was kept as a meter number."""
+    from opencc import OpenCC
+
+    s2t = OpenCC("s2t")
+    gates = _gate_patterns()
+    text = (
+        "【停电报修】幸福小区客户张某来电，家里没电了，要求尽快处理。联系电话：13812345678户号：6100000001。"
+    )
+    variants = [
+        text[:a] + s2t.convert(text[a : a + k]) + text[a + 8 :]
+        for a in range(len(text) - 6)
+        for k in range(3, 9)
+    ]
+    assert any("13812345676100000001" in v for v in variants)  # the glue does happen
+    for variant in variants:
+        masked = prepare_text(variant).text
+        assert not any(g.search(masked) for g in gates), (variant, masked)
