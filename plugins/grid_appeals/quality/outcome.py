@@ -52,13 +52,16 @@ def _arrow(s: pd.Series) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array(s.astype(object), type=pa.string(), from_pandas=True)])
 
 
-def _cast_numeric(s: pd.Series, pattern: str) -> pd.Series:
+def _cast_numeric(s: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
+    """Values that match the type ``pattern`` as float64 (others NaN), and the match mask."""
     arr = _arrow(s)
     ok = pc.match_substring_regex(arr, pattern)
+    matched = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
     try:
-        return pc.cast(pc.if_else(ok, arr, None), pa.float64()).to_pandas().set_axis(s.index)
+        value = pc.cast(pc.if_else(ok, arr, None), pa.float64()).to_pandas().set_axis(s.index)
     except pa.ArrowInvalid:  # a form arrow does not parse (e.g. "5."): let pandas coerce
-        return pd.to_numeric(s, errors="coerce")
+        value = pd.to_numeric(s.where(matched), errors="coerce")
+    return value, matched
 
 
 def _cast_temporal(s: pd.Series, col_type: str) -> pd.Series:
@@ -77,12 +80,16 @@ def _cast_temporal(s: pd.Series, col_type: str) -> pd.Series:
     return fast
 
 
-def typed_view(frame: pd.DataFrame, contract: EntityContract) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def typed_view(
+    frame: pd.DataFrame, contract: EntityContract, matches: dict[tuple[str, str], np.ndarray] | None = None
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Numeric and temporal columns cast for range checks, plus per-column cast-failure masks.
 
     A value that matches the type pattern can still fail to cast (2024-02-30, an integer beyond
     int32): those rows are reported under the column's type expectation, never loaded. Casting uses
-    pyarrow kernels (strptime / cast with nulls for failures) — no per-row Python.
+    pyarrow kernels (strptime / cast with nulls for failures) — no per-row Python. ``matches``, if
+    given, receives the type-pattern match mask of each numeric column under ``(column, pattern)``:
+    the cast needs it anyway, so the type expectation need not run the same regex again.
     """
     from grid_appeals.quality.suites import TYPE_PATTERNS
 
@@ -91,7 +98,9 @@ def typed_view(frame: pd.DataFrame, contract: EntityContract) -> tuple[pd.DataFr
     for col in contract.columns:
         s = frame[col.name]
         if col.is_numeric:
-            v = _cast_numeric(s, TYPE_PATTERNS[col.type])
+            v, matched = _cast_numeric(s, TYPE_PATTERNS[col.type])
+            if matches is not None:
+                matches[(col.name, TYPE_PATTERNS[col.type])] = matched
             if col.type in ("integer", "bigint"):
                 limit = 2**31 - 1 if col.type == "integer" else 2**63 - 1
                 v = v.where(v.abs() <= limit)
@@ -103,6 +112,23 @@ def typed_view(frame: pd.DataFrame, contract: EntityContract) -> tuple[pd.DataFr
         cast_failed[col.name] = (s.notna() & v.isna()).to_numpy()
     view = frame.assign(**typed) if typed else frame
     return view, cast_failed
+
+
+def key_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Dense int64 codes, equal exactly when the rows' ``columns`` are equal (null ≠ '').
+
+    Why not joined strings (:func:`row_keys`): factorising each column on its own and combining the
+    integer codes avoids building and hashing a million long strings (~0.3 s instead of ~1.4 s
+    for a two-column key on a million rows).
+    """
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for i, col in enumerate(columns):
+        c, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+        c = c.astype(np.int64) + 1  # null → 0
+        codes = c if i == 0 else codes * (len(uniques) + 1) + c
+        if i < len(columns) - 1:
+            codes = pd.factorize(codes)[0].astype(np.int64)  # stay dense: no overflow
+    return codes
 
 
 def row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

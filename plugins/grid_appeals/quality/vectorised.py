@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grid_appeals.quality.outcome import Outcome, row_keys
+from grid_appeals.quality.outcome import Outcome
+from grid_appeals.quality.outcome import key_codes as codes_of
 
 
 def resolve(value: Any, params: dict[str, Any]) -> Any:
@@ -40,8 +41,12 @@ def evaluate_row(
     typed: pd.DataFrame,
     cast_failed: dict[str, np.ndarray],
     params: dict[str, Any],
+    matches: dict[tuple[str, str], np.ndarray] | None = None,
 ) -> Outcome:
-    """One row-level expectation over the whole frame → mask of failing rows."""
+    """One row-level expectation over the whole frame → mask of failing rows.
+
+    ``matches`` holds regex masks already computed (by :func:`typed_view`) per (column, regex).
+    """
     etype, kw, meta = exp["type"], exp["kwargs"], exp.get("meta", {})
     col = kw["column"]
     if etype == "expect_column_values_to_be_between":
@@ -54,8 +59,12 @@ def evaluate_row(
     if etype == "expect_column_values_to_not_be_null":
         failed = s.isna().to_numpy(dtype=bool)
     elif etype == "expect_column_values_to_match_regex":
-        ok = s.str.contains(kw["regex"], regex=True)
-        failed = (s.notna() & ~ok.fillna(True).astype(bool)).to_numpy(dtype=bool)
+        known = (matches or {}).get((col, kw["regex"]))
+        if known is not None:
+            failed = s.notna().to_numpy(dtype=bool) & ~known
+        else:
+            ok = s.str.contains(kw["regex"], regex=True)
+            failed = (s.notna() & ~ok.fillna(True).astype(bool)).to_numpy(dtype=bool)
         if meta.get("check") == "type" and col in cast_failed:
             failed = failed | cast_failed[col]
     elif etype == "expect_column_values_to_be_in_set":
@@ -90,7 +99,7 @@ def evaluate_batch(
         return Outcome(etype, kw, meta, success=ok, observed=n)
     if etype in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
         cols = [kw["column"]] if "column" in kw else list(kw["column_list"])
-        keys = pd.Series(key_codes) if key_codes is not None else row_keys(frame, cols)
+        keys = pd.Series(key_codes if key_codes is not None else codes_of(frame, cols))
         dup = keys.duplicated(keep=False).to_numpy(dtype=bool)
         n = int(dup.sum())
         return Outcome(etype, kw, meta, success=n == 0, unexpected_count=n, failed=dup)

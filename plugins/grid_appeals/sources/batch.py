@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 SOURCE_FILE = "_source_file"
@@ -35,6 +36,15 @@ class ExtractedBatch:
     @property
     def rows(self) -> int:
         return len(self.frame)
+
+
+def constant_column(value: str, n: int) -> pd.Categorical:
+    """``value`` on ``n`` rows as a one-category categorical (lineage such as the source file).
+
+    Why: a plain string column repeats a full file path a million times — building it, and every
+    slice of the batch afterwards, copies all of them; the categorical is one byte per row.
+    """
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
 def check_columns(found: list[str], expected: list[str], *, where: str, table: str) -> None:

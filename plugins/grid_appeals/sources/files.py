@@ -28,6 +28,7 @@ from grid_appeals.sources.batch import (
     SOURCE_ROW,
     ExtractedBatch,
     check_columns,
+    constant_column,
     normalise_header,
 )
 from grid_appeals.sources.contracts import EntityContract
@@ -60,16 +61,20 @@ def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.Dat
     header = _map_header(header, contract)
     if not header or header == [""]:
         raise SourceFileError(f"{name}: empty file (no header line)")
-    check_columns(header, contract.column_names, where=name,
-                  table=f"{contract.raw_schema}.{contract.raw_table}")
+    check_columns(
+        header, contract.column_names, where=name, table=f"{contract.raw_schema}.{contract.raw_table}"
+    )
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=contract.csv_delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=True,
-                quoted_strings_can_be_null=True, null_values=[""]),
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
         )
     except pa.ArrowInvalid as exc:
         raise SourceFileError(f"{name}: malformed CSV: {exc}") from exc
@@ -82,8 +87,9 @@ def _excel_frame(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, li
     except Exception as exc:  # calamine raises its own error types for corrupt workbooks
         raise SourceFileError(f"{path}: unreadable workbook: {exc}") from exc
     header = _map_header(list(frame.columns), contract)
-    check_columns(header, contract.column_names, where=str(path),
-                  table=f"{contract.raw_schema}.{contract.raw_table}")
+    check_columns(
+        header, contract.column_names, where=str(path), table=f"{contract.raw_schema}.{contract.raw_table}"
+    )
     frame.columns = header
     frame = frame.replace("", np.nan).astype("str").where(frame.notna())
     return frame, header
@@ -102,7 +108,7 @@ def read_file(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, str, 
         frame, _ = _csv_frame(text.data, contract, str(path))
         encoding, replaced = text.encoding, text.replaced_lines
     frame = frame[contract.column_names]
-    frame[SOURCE_FILE] = str(path)
+    frame[SOURCE_FILE] = constant_column(str(path), len(frame))
     frame[SOURCE_ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
     return frame, encoding, replaced
 
@@ -122,12 +128,13 @@ def extract_files(contract: EntityContract, data_date: date, cfg: Settings) -> E
     for path in paths:
         frame, encoding, bad = read_file(path, contract)
         frames.append(frame)
-        notes.append(f"{path.name}: {len(frame)} rows, {encoding}"
-                     + (f", {bad} undecodable line(s) replaced" if bad else ""))
+        notes.append(
+            f"{path.name}: {len(frame)} rows, {encoding}"
+            + (f", {bad} undecodable line(s) replaced" if bad else "")
+        )
         replaced += bad
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return ExtractedBatch(frame, files=[str(p) for p in paths], notes=notes,
-                          encoding_replaced_rows=replaced)
+    return ExtractedBatch(frame, files=[str(p) for p in paths], notes=notes, encoding_replaced_rows=replaced)
 
 
 def has_replacement_char(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

@@ -36,6 +36,7 @@ from grid_appeals.sources.batch import (
     SOURCE_ROW,
     ExtractedBatch,
     check_columns,
+    constant_column,
     normalise_header,
 )
 from grid_appeals.sources.contracts import EntityContract
@@ -47,7 +48,11 @@ def _json_conn_to_uri(doc: dict) -> str:
     scheme = {"postgres": "postgresql"}.get(doc.get("conn_type", "postgres"), doc.get("conn_type"))
     auth = ""
     if doc.get("login"):
-        auth = quote(doc["login"], safe="") + (":" + quote(doc["password"], safe="") if doc.get("password") else "") + "@"
+        auth = (
+            quote(doc["login"], safe="")
+            + (":" + quote(doc["password"], safe="") if doc.get("password") else "")
+            + "@"
+        )
     host = doc.get("host", "") + (f":{doc['port']}" if doc.get("port") else "")
     return f"{scheme}://{auth}{host}/{doc.get('schema', '')}"
 
@@ -71,8 +76,9 @@ def airflow_conn_resolver(conn_id: str) -> str:
     return uri.replace("postgres://", "postgresql://", 1)
 
 
-def _interval_query(contract: EntityContract, start: datetime, end: datetime, *,
-                    full: bool = False) -> sql.Composed:
+def _interval_query(
+    contract: EntityContract, start: datetime, end: datetime, *, full: bool = False
+) -> sql.Composed:
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in contract.column_names)
     table = sql.SQL(".").join(sql.Identifier(p) for p in contract.table.split("."))  # type: ignore[union-attr]
     s, e = sql.Literal(start), sql.Literal(end)
@@ -84,13 +90,15 @@ def _interval_query(contract: EntityContract, start: datetime, end: datetime, *,
     elif contract.mode == "changed":
         where = sql.SQL(" or ").join(
             sql.SQL("({c} >= {s} and {c} < {e})").format(c=sql.Identifier(c), s=s, e=e)
-            for c in contract.changed_columns)
+            for c in contract.changed_columns
+        )
     elif contract.updated_at:
         up = sql.Identifier(contract.updated_at)
         where = sql.SQL("({up} >= {s} and {up} < {e})").format(up=up, s=s, e=e)
         if ev is not None:
             where = sql.SQL("{w} or ({ev} >= {s} and {ev} < {e} and ({up} is null or {up} < {e}))").format(
-                w=where, ev=ev, up=up, s=s, e=e)
+                w=where, ev=ev, up=up, s=s, e=e
+            )
     elif ev is not None:
         lo = sql.Literal(start - timedelta(days=contract.lookback_days))
         where = sql.SQL("{ev} >= {s} and {ev} < {e}").format(ev=ev, s=lo, e=e)
@@ -98,11 +106,19 @@ def _interval_query(contract: EntityContract, start: datetime, end: datetime, *,
         where = sql.SQL("true")
     order = sql.SQL(", ").join(sql.Identifier(c) for c in contract.primary_key)
     return sql.SQL("select {cols} from {table} where {where} order by {order}").format(
-        cols=cols, table=table, where=where, order=order)
+        cols=cols, table=table, where=where, order=order
+    )
 
 
-def extract_sql(contract: EntityContract, start_local: datetime, end_local: datetime, cfg: Settings,
-                conn_resolver: ConnResolver | None = None, *, full: bool = False) -> ExtractedBatch:
+def extract_sql(
+    contract: EntityContract,
+    start_local: datetime,
+    end_local: datetime,
+    cfg: Settings,
+    conn_resolver: ConnResolver | None = None,
+    *,
+    full: bool = False,
+) -> ExtractedBatch:
     """The interval's rows as a string frame; schema drift in the source table fails first.
 
     ``full`` asks a ``changed``-mode entity for its whole table (first load, weekly snapshot).
@@ -116,10 +132,13 @@ def extract_sql(contract: EntityContract, start_local: datetime, end_local: date
         table = sql.SQL(".").join(sql.Identifier(p) for p in contract.table.split("."))  # type: ignore[union-attr]
         cur = conn.execute(sql.SQL("select * from {} limit 0").format(table))
         found = [normalise_header(d.name) for d in cur.description or []]
-        check_columns(found, contract.column_names, where=where,
-                      table=f"{contract.raw_schema}.{contract.raw_table}")
+        check_columns(
+            found, contract.column_names, where=where, table=f"{contract.raw_schema}.{contract.raw_table}"
+        )
         query = _interval_query(contract, start_local, end_local, full=full)
-        with conn.cursor().copy(sql.SQL("copy ({}) to stdout with (format csv, header false)").format(query)) as cp:
+        with conn.cursor().copy(
+            sql.SQL("copy ({}) to stdout with (format csv, header false)").format(query)
+        ) as cp:
             for block in cp:
                 buf.write(block)
     names = contract.column_names
@@ -130,10 +149,14 @@ def extract_sql(contract: EntityContract, start_local: datetime, end_local: date
             io.BytesIO(buf.getvalue()),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=False))
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     frame = table_pa.to_pandas()
-    frame[SOURCE_FILE] = where
+    frame[SOURCE_FILE] = constant_column(where, len(frame))
     frame[SOURCE_ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
     how = "full snapshot" if contract.mode == "snapshot" or full else contract.mode
     return ExtractedBatch(frame, files=[where], notes=[f"{where}: {len(frame)} rows ({how})"])

@@ -42,3 +42,17 @@ def test_airflow_utc_interval_becomes_local_day():
     start = datetime(2024, 7, 14, 16, tzinfo=UTC)  # 2024-07-15 00:00 in Asia/Shanghai
     s, e = local_interval(CONTRACTS["day_read"], start, datetime(2024, 7, 15, 16, tzinfo=UTC))
     assert (s, e) == (datetime(2024, 7, 15), datetime(2024, 7, 16))
+
+
+def test_csv_payload_is_unquoted_when_nothing_needs_quotes():
+    frame = pd.DataFrame({"a": pd.Series(["x", None, "y z"], dtype="str"), "n": np.array([1, 2, 3])})
+    frame["f"] = pd.Categorical.from_codes(np.zeros(3, dtype=np.int8), categories=["dir/file.csv"])
+    assert (
+        bytes(csv_buffer(frame, ["a", "n", "f"])).decode()
+        == "x,1,dir/file.csv\n,2,dir/file.csv\ny z,3,dir/file.csv\n"
+    )
+
+
+def test_csv_payload_quotes_when_an_empty_string_must_stay_distinct_from_null():
+    frame = pd.DataFrame({"a": pd.Series(["x", None, ""], dtype="str")})
+    assert bytes(csv_buffer(frame, ["a"])).decode() == '"x"\n\n""\n'
