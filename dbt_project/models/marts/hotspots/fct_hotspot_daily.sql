@@ -3,7 +3,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ delete_window('appeal_date', var('late_days', 3)) }}",
+    pre_hook="{% if is_incremental() and has_window() %}delete from {{ this }} where appeal_date in ({{ affected_appeal_dates() }}){% else %}select 1{% endif %}",
     indexes=[{'columns': ['appeal_date']}, {'columns': ['is_surge', 'appeal_date']}]
   )
 }}
@@ -25,12 +25,28 @@
   repeat calls) instead raised three false alarms for each right one on storm days.
 -#}
 {%- set lookback = 28 -%}
-with counts as (
+{#- Incremental: a run re-scores the days fct_appeal_counts_daily recounted (the window, late_days
+    before it and the day of any older order updated in the window — macro affected_appeal_dates),
+    reading their trailing 28 days. (A recounted old day also moves the baselines of the 28 days
+    after it; those outside the window keep the baseline they were scored with until a full
+    refresh — the alarm that fired then is what the history should show.) -#}
+with {% if has_window() -%}
+affected as (
+
+    {{ affected_appeal_dates() }}
+
+),
+
+{% endif -%}
+counts as (
 
     -- rows counted before the `customers` column existed fall back to appeals (until a full refresh)
     select *, coalesce(customers, appeals) as voices
     from {{ ref('fct_appeal_counts_daily') }}
-    where {{ in_window('appeal_date', lookback_days=lookback + var('late_days', 3)) }}
+    {% if has_window() -%}
+    where appeal_date >= (select min(accepted_date) from affected) - {{ lookback }}
+      and appeal_date <= date '{{ window_to() }}'
+    {%- endif %}
 
 ),
 
@@ -84,4 +100,6 @@ select
         and voices >= 2 * baseline_daily
         and trailing_days >= 7) as is_surge
 from scored
-where {{ in_window('appeal_date', var('late_days', 3)) }}
+{% if has_window() -%}
+where appeal_date in (select accepted_date from affected)
+{%- endif %}
