@@ -8,12 +8,17 @@ daily — why: the daily DAG must not slow down as history grows (goal: time(365
      built for the whole window; then ``dbt run`` (models only) and ``dbt build`` (models + data
      tests) with the one-day window ``run_date = D`` are timed (median of ``--repeat``): 30 days of
      history.
-  2. History is then made 12× longer cheaply: every row of the date-partitioned raw tables and of
+  2. History is then made 12× longer cheaply in a CLONE of that warehouse (``<prefix>_long``,
+     ``create database … template``): every row of the date-partitioned raw tables and of
      ``nlp.appeal_text`` loaded for D−30 … D−1 is copied 12 times with every date/timestamp column
      shifted back by 30·k days and the row keys suffixed ``~k`` (static tables — customers, orgs,
-     areas — are left as they are). The marts are fully rebuilt over the 390 days, and the same
-     one-day builds of D are timed again. Ratio = 390-day time / 30-day time, models only and
-     models + tests.
+     areas — are left as they are), and its marts are fully rebuilt over the 390 days.
+  3. The same one-day builds of D are timed ALTERNATELY on the 30-day and the 390-day warehouse,
+     ``--repeat`` pairs, so both sides of each pair run under the same machine load (the box is
+     shared). Ratio = median over pairs of 390-day time / 30-day time, models only and models +
+     tests; wall time (what the DAG waits) and node time (sum of dbt's per-node execution times —
+     the SQL work history can slow down, without dbt's start-up and parse, which dominate the wall
+     time of a one-day build on a busy 2-core box).
 backfill — the mart step only (text mining per day, ONE dbt build for the range, propensity
   scoring for the range, the propensity mart, gate, publish) for a range of an already loaded
   warehouse, timed per sub-step.
@@ -29,6 +34,7 @@ propensity — why: scoring used to refit a model for every run date (~70 % of a
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -74,17 +80,36 @@ def timed(label: str, fn: Callable[..., object], *args: object, **kwargs: object
     return dt
 
 
-def daily_build(cfg: Settings, day: date, repeat: int) -> dict[str, float]:
-    """Median seconds of the one-day incremental build, models only and models + tests."""
+def node_seconds(cfg: Settings) -> float:
+    """Sum of the node execution times of the last dbt invocation (run_results.json): the SQL work
+    that history can slow down, without dbt's start-up and parse (~20 s of wall time on a busy box)."""
+    results = json.loads((cfg.deploy_dir / "dbt_target" / "run_results.json").read_text())["results"]
+    return sum(r["execution_time"] for r in results)
+
+
+def daily_pairs(
+    short: Settings, long: Settings, day: date, repeat: int
+) -> dict[str, list[tuple[float, ...]]]:
+    """(30-day wall s, long wall s, 30-day node s, long node s) of the one-day build, measured back
+    to back ``repeat`` times per command (models only, models + tests)."""
     v = {"run_date": day.isoformat()}
-    out = {}
-    for cmd in ("run", "build"):
-        times = [
-            timed(f"dbt {cmd} run_date={day}", run_dbt, [cmd, *EXCLUDE], cfg=cfg, variables=v)
-            for _ in range(repeat)
-        ]
-        out[cmd] = statistics.median(times)
+    out: dict[str, list[tuple[float, ...]]] = {"run": [], "build": []}
+    for _ in range(repeat):
+        for cmd in ("run", "build"):
+            a = timed(f"dbt {cmd} run_date={day} (30 d)", run_dbt, [cmd, *EXCLUDE], cfg=short, variables=v)
+            na = node_seconds(short)
+            b = timed(f"dbt {cmd} run_date={day} (long)", run_dbt, [cmd, *EXCLUDE], cfg=long, variables=v)
+            nb = node_seconds(long)
+            print(f"    node time {na:.1f} s vs {nb:.1f} s", flush=True)
+            out[cmd].append((a, b, na, nb))
     return out
+
+
+def clone_warehouse(cfg: Settings, clone: Settings) -> None:
+    """``clone``'s warehouse database = a file-level copy of ``cfg``'s (nobody may be connected)."""
+    with psycopg.connect(cfg.server_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{clone.db_prefix}_warehouse"')
+        conn.execute(f'create database "{clone.db_prefix}_warehouse" template "{cfg.db_prefix}_warehouse"')
 
 
 def ingest_mart_inputs(cfg: Settings, first: date, last: date) -> None:
@@ -205,6 +230,7 @@ def cmd_daily(args: argparse.Namespace) -> None:
     import dataclasses
 
     cfg = dataclasses.replace(settings(), db_prefix=args.prefix)
+    long = dataclasses.replace(cfg, db_prefix=f"{args.prefix}_long")
     day = DAY
     first = day - timedelta(days=BASE_DAYS)
     if args.reuse:
@@ -214,21 +240,30 @@ def cmd_daily(args: argparse.Namespace) -> None:
         print(f"# setup: tiny world {first} … {day} under prefix {cfg.db_prefix}", flush=True)
         setup_base(cfg, first, day, args.seed)
     timed("full rebuild", run_dbt, ["build", "--full-refresh", *EXCLUDE], cfg=cfg)
-    h30 = history_days(cfg)
-    print(f"# daily build with {h30} days of history", flush=True)
-    t30 = daily_build(cfg, day, args.repeat)
-    print(f"# copying {first} … {day - timedelta(days=1)} {COPIES}× into the past", flush=True)
-    timed("replicate", replicate_history, cfg, first, day - timedelta(days=1), COPIES)
-    timed("full rebuild", run_dbt, ["build", "--full-refresh", *EXCLUDE], cfg=cfg)
-    h365 = history_days(cfg)
-    print(f"# daily build with {h365} days of history", flush=True)
-    t365 = daily_build(cfg, day, args.repeat)
-    print("\n| build (one-day window) | 30-day history | long history | ratio |\n|---|---|---|---|")
+    timed(f"clone into {long.db_prefix}_warehouse", clone_warehouse, cfg, long)
+    print(f"# copying {first} … {day - timedelta(days=1)} {COPIES}× into the past of the clone", flush=True)
+    timed("replicate", replicate_history, long, first, day - timedelta(days=1), COPIES)
+    timed("full rebuild (long)", run_dbt, ["build", "--full-refresh", *EXCLUDE], cfg=long)
+    h30, hlong = history_days(cfg), history_days(long)
+    print(f"# one-day builds, alternating {h30} and {hlong} days of history", flush=True)
+    pairs = daily_pairs(cfg, long, day, args.repeat)
+    print(
+        "\n| build (one-day window) | 30-day history | long history | ratio (median of pairs) "
+        "| node time 30 d | node time long | node-time ratio |\n|---|---|---|---|---|---|---|"
+    )
     for cmd, label in (("run", "dbt run (models only)"), ("build", "dbt build (models + tests)")):
+        p = pairs[cmd]
+        a, b = statistics.median(x[0] for x in p), statistics.median(x[1] for x in p)
+        na, nb = statistics.median(x[2] for x in p), statistics.median(x[3] for x in p)
+        ratio = statistics.median(x[1] / x[0] for x in p)
+        nratio = statistics.median(x[3] / x[2] for x in p)
         print(
-            f"| {label} | {t30[cmd]:.1f} s ({h30} d) | {t365[cmd]:.1f} s ({h365} d) | "
-            f"{t365[cmd] / t30[cmd]:.2f} |"
+            f"| {label} | {a:.1f} s ({h30} d) | {b:.1f} s ({hlong} d) | {ratio:.2f} "
+            f"| {na:.1f} s | {nb:.1f} s | {nratio:.2f} |"
         )
+    if not args.keep_clone:
+        with psycopg.connect(cfg.server_url("postgres"), autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{long.db_prefix}_warehouse"')
 
 
 def gate_and_publish(first: date, last: date, cfg: Settings) -> None:
@@ -308,6 +343,9 @@ def main() -> None:
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--repeat", type=int, default=3)
     d.add_argument("--reuse", action="store_true", help="skip the setup: the prefix already holds the window")
+    d.add_argument(
+        "--keep-clone", action="store_true", help="keep the long-history clone database afterwards"
+    )
     d.set_defaults(func=cmd_daily)
     b = sub.add_parser("backfill")
     b.add_argument("--prefix", default="gridmarteval")
