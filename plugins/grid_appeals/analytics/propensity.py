@@ -35,6 +35,7 @@ import pandas as pd
 import psycopg
 
 from grid_appeals.config import Settings, settings
+from grid_appeals.warehouse.connection import warehouse_dsn
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +325,7 @@ def score_range(
     start = min(anchors) - lookback
     out: list[dict[str, Any]] = []
     rows: list[tuple] = []
-    with psycopg.connect(cfg.url("warehouse")) as conn:
+    with psycopg.connect(warehouse_dsn(cfg)) as conn:
         conn.execute(DDL)
         frame = _fetch(conn, start, last)
         contacts = _contacts(conn, start, last)

@@ -35,6 +35,7 @@ from grid_appeals.sources.batch import ExtractedBatch
 from grid_appeals.sources.contracts import EntityContract
 from grid_appeals.sources.files import extract_files
 from grid_appeals.sources.sql import ConnResolver, extract_sql
+from grid_appeals.warehouse.connection import warehouse_dsn
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def ingest_entity(
     batch_id = str(uuid.uuid4())
     result = LoadResult(batch_id=batch_id, entity=contract.key, data_date=day, status="running")
     timings = result.timings
-    with psycopg.connect(cfg.url("warehouse"), autocommit=True) as ops_conn:
+    with psycopg.connect(warehouse_dsn(cfg), autocommit=True) as ops_conn:
         ensure_tables(contract, ops_conn)
         start_attempt(ops_conn, contract, batch_id, day, interval_start, interval_end)
         report: ValidationReport | None = None
@@ -142,7 +143,7 @@ def ingest_entity(
             result.engine = report.engine
             if report.batch_errors:
                 raise _Rejected("; ".join(report.batch_errors))
-            with psycopg.connect(cfg.url("warehouse")) as data_conn:
+            with psycopg.connect(warehouse_dsn(cfg)) as data_conn:
                 counts = write_batch(
                     data_conn,
                     contract,

@@ -16,6 +16,7 @@ import pandas as pd
 import psycopg
 
 from grid_appeals.config import PROJECT_ROOT, Settings, settings
+from grid_appeals.warehouse.connection import warehouse_dsn
 
 SUITE = PROJECT_ROOT / "expectations" / "marts.fct_appeals.json"
 
@@ -49,7 +50,7 @@ def check_marts(first: date, last: date, *, cfg: Settings | None = None) -> dict
 
     cfg = cfg or settings()
     suite = json.loads(SUITE.read_text(encoding="utf-8"))
-    with psycopg.connect(cfg.url("warehouse")) as conn:
+    with psycopg.connect(warehouse_dsn(cfg)) as conn:
         conn.execute(DDL)
         cur = conn.execute("select * from marts.fct_appeals where loaded_for_date between %s and %s",
                            (first, last))
@@ -75,7 +76,7 @@ def check_marts(first: date, last: date, *, cfg: Settings | None = None) -> dict
 def publish(first: date, last: date, *, cfg: Settings | None = None) -> dict[str, Any]:
     """Record that the window is published (BI dashboards read marts after this row exists)."""
     cfg = cfg or settings()
-    with psycopg.connect(cfg.url("warehouse")) as conn, conn.transaction():
+    with psycopg.connect(warehouse_dsn(cfg)) as conn, conn.transaction():
         conn.execute(DDL)
         n = conn.execute("select count(*) from marts.fct_appeals where loaded_for_date between %s and %s",
                          (first, last)).fetchone()[0]

@@ -15,6 +15,7 @@ import psycopg
 
 from grid_appeals.config import Settings, settings
 from grid_appeals.pipeline.dates import days
+from grid_appeals.warehouse.connection import warehouse_dsn
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def sources_loaded(
 ) -> list[str]:
     """Entities in ``required`` without a successful load for ``run_date`` (empty = ready)."""
     cfg = cfg or settings()
-    with psycopg.connect(cfg.url("warehouse")) as conn:
+    with psycopg.connect(warehouse_dsn(cfg)) as conn:
         exists = conn.execute("select to_regclass('ops.load_log')").fetchone()[0]
         if not exists:
             return list(required)

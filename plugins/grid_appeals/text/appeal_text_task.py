@@ -20,6 +20,7 @@ import psycopg
 
 from grid_appeals.config import Settings, settings
 from grid_appeals.transform.codes import code_map
+from grid_appeals.warehouse.connection import warehouse_dsn
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def run_appeal_text(run_date: date, *, cfg: Settings | None = None, processes: i
     idf_path = idf_path or current_idf_path(cfg)
     model = classifier.load(model_path) if model_path and Path(model_path).exists() else None
     idf = IdfModel.load(idf_path) if idf_path and Path(idf_path).exists() else None
-    with psycopg.connect(cfg.url("warehouse")) as conn:
+    with psycopg.connect(warehouse_dsn(cfg)) as conn:
         conn.execute(DDL)
         raws = conn.execute(SELECT_VERSIONS, (run_date,)).fetchall()
         records = [{"app_no": r[0], "accept_content": r[3], "handle_opinion": r[4]} for r in raws]

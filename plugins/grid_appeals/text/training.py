@@ -17,6 +17,7 @@ import psycopg
 
 from grid_appeals.config import Settings, settings
 from grid_appeals.transform.codes import code_map
+from grid_appeals.warehouse.connection import warehouse_dsn
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ SEED_REPEAT = 3  # the hand-written corpus is small; repeat it so it keeps weigh
 
 def labelled_history(until: date, since: date, cfg: Settings) -> tuple[list[str], dict[str, list[str | None]]]:
     bt, cc, sl = code_map("BUSI_TYPE_CODE"), code_map("CMPL_CLASS_CODE"), code_map("CMPL_SUB_CODE")
-    with psycopg.connect(cfg.url("warehouse")) as conn:
+    with psycopg.connect(warehouse_dsn(cfg)) as conn:
         rows = conn.execute(HISTORY_SQL, {"until": until, "since": since}).fetchall()
     texts: list[str] = []
     labels: dict[str, list[str | None]] = {"business_type": [], "complaint_class": [], "second_level": []}

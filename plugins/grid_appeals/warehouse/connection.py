@@ -18,6 +18,18 @@ def connect(role: str = "warehouse", *, cfg: Settings | None = None, autocommit:
     return psycopg.connect(cfg.url(role), autocommit=autocommit, **kwargs)
 
 
+def warehouse_dsn(cfg: Settings | None = None) -> str:
+    """Where pipeline tasks read and write the warehouse: the Airflow connection ``warehouse``
+    (``AIRFLOW_CONN_WAREHOUSE``) when set, else the platform config.
+
+    Why: loads, text mining, propensity, the gate and dbt must all follow the same setting, so a
+    deployment points every task at its warehouse by configuration alone (sources work the same way).
+    """
+    from grid_appeals.orchestration.connections import conninfo
+
+    return conninfo("warehouse", cfg=cfg)
+
+
 def ensure_database(name: str, *, cfg: Settings | None = None) -> bool:
     """Create database ``name`` on the deployment's server if missing. Returns True if created."""
     cfg = cfg or settings()

@@ -81,6 +81,20 @@ def test_conn_id_resolves_from_airflow_env(h, warehouse, contracts, wkst_source,
         ingest_entity(c, *h.interval(), cfg=warehouse)
 
 
+def test_warehouse_follows_the_airflow_connection(h, warehouse, contracts, wkst_source, clean_entity, monkeypatch):
+    """AIRFLOW_CONN_WAREHOUSE alone decides where a load lands (config only, like the sources):
+    pointed at a missing database the task fails naming it, and nothing reaches the configured one."""
+    c = contracts["wkst"]
+    clean_entity(c)
+    wkst_source.execute(INSERT, _order("W1", "受理", f"{h.DAY} 08:00", f"{h.DAY} 08:00"))
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url("no_such_warehouse_db"))
+    with pytest.raises(psycopg.OperationalError, match="no_such_warehouse_db"):
+        ingest_entity(c, *h.interval(), cfg=warehouse)
+    assert _raw(warehouse, "select count(*) from raw_fixture.wkst") == [(0,)]
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse.url("warehouse"))
+    assert ingest_entity(c, *h.interval(), cfg=warehouse).rows_loaded == 1
+
+
 def test_source_table_drift_names_table_and_columns(h, warehouse, contracts, wkst_source, clean_entity):
     c = contracts["wkst"]
     clean_entity(c)
