@@ -2,37 +2,39 @@
 
 Lexicon rules (``topics``) explain hot spots; this model assigns the official taxonomy so that
 agent labels can be audited (``flag_disagreements``). It is deliberately a linear model over
-sparse word / character / pinyin features: trains in seconds on a laptop, is robust to typos and
-is easy to retrain when the simulated or real corpus changes. Each saved model carries a version
-string and metadata (training-data hash, date, metrics, lexicon fingerprint) so a prediction can
-always be traced to what produced it.
+sparse word / character / pinyin features (``features.hashed_keys``): trains in seconds, is robust
+to typos and easy to retrain when the simulated or real corpus changes. Each saved model carries a
+version string and metadata (training-data hash, date, metrics, lexicon fingerprint) so a
+prediction can always be traced to what produced it.
+
+Why it is built by hand rather than as sklearn pipelines (issue 5's throughput goal): prediction
+is one pass of numpy over the batch (feature keys → columns via ``features.KeyIndex``, TF-IDF
+weighting, per-view L2 norms) and **one** sparse × dense product that scores every class of every
+target at once; calibration is a fixed Platt sigmoid per class fitted on out-of-fold decision
+values, so no ensemble of calibration models runs at prediction time. sklearn's ``LinearSVC``
+still does the fitting.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
 import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from grid_appeals.text.features import Doc, doc_pinyin, doc_text, make_doc
+from grid_appeals.text.features import VIEW_OF_KIND, VIEWS, Doc, KeyIndex, KindKeys, hashed_keys, make_doc
 from grid_appeals.text.lexicons import lexicon_fingerprint
 
 TARGETS = ("business_type", "complaint_class", "second_level")
@@ -40,162 +42,168 @@ BUSINESS_TYPES = ("故障报修", "业务咨询", "服务申请", "投诉", "举
 COMPLAINT_CLASSES = ("服务投诉", "营业投诉", "停送电投诉", "供电质量投诉", "电网建设投诉")
 # second level → complaint class (State Grid 95598 complaint rules); used to make predictions consistent
 SECOND_LEVELS = {
-    "服务态度": "服务投诉", "服务行为规范": "服务投诉", "营业时间": "服务投诉", "服务渠道/设施": "服务投诉",
-    "业扩报装": "营业投诉", "用电变更": "营业投诉", "抄表催费": "营业投诉", "电费电价": "营业投诉", "电能计量": "营业投诉",
-    "业务收费": "营业投诉", "停送电信息公告": "停送电投诉", "停电计划执行": "停送电投诉", "抢修服务": "停送电投诉",
-    "电压质量": "供电质量投诉", "供电可靠性": "供电质量投诉", "施工行为": "电网建设投诉", "电力设施安全": "电网建设投诉",
+    "服务态度": "服务投诉",
+    "服务行为规范": "服务投诉",
+    "营业时间": "服务投诉",
+    "服务渠道/设施": "服务投诉",
+    "业扩报装": "营业投诉",
+    "用电变更": "营业投诉",
+    "抄表催费": "营业投诉",
+    "电费电价": "营业投诉",
+    "电能计量": "营业投诉",
+    "业务收费": "营业投诉",
+    "停送电信息公告": "停送电投诉",
+    "停电计划执行": "停送电投诉",
+    "抢修服务": "停送电投诉",
+    "电压质量": "供电质量投诉",
+    "供电可靠性": "供电质量投诉",
+    "施工行为": "电网建设投诉",
+    "电力设施安全": "电网建设投诉",
 }
 HIERARCHY_WEIGHT = 0.5  # share of the second-level model's vote in the complaint-class probabilities
-MODEL_FORMAT = 1
+SVM_C = 0.5
+CALIBRATION_FOLDS = 3
+MODEL_FORMAT = 2  # 1 = sklearn pipelines per target (before the single-matmul model)
 log = logging.getLogger(__name__)
-_WHITE_SPACES = re.compile(r"\s\s+")  # what sklearn's char_wb analyzer collapses
 
 
-def _estimator(min_class_count: int, c: float) -> Any:
-    """Calibrated linear SVM (fast, well-calibrated probabilities); LogReg when a class is too rare
-    for the calibration folds."""
-    if min_class_count >= 2:
-        folds = min(3, min_class_count)
-        return CalibratedClassifierCV(LinearSVC(C=c, class_weight="balanced"), cv=folds, method="sigmoid")
-    return LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced")
+# ---- features --------------------------------------------------------------------------------------
+@dataclass
+class FeatureSpace:
+    """Fitted feature columns: key index, smoothed IDF per column and the view of each column.
 
-
-def doc_token_bigrams(doc: Doc) -> list[str]:
-    """Tokens plus adjacent-token pairs: "不_投诉", "能不能_改", "还_没来" carry the intent that single
-    words share across business types (投诉 is said by callers who only want a repair). In the
-    hand-written grouped CV this raised business-type accuracy slightly and halved the homophone
-    drop of that level, because a pair survives when one of its characters is mistyped elsewhere."""
-    tokens = doc.tokens
-    return [*tokens, *(f"{a}_{b}" for a, b in pairwise(tokens))]
-
-
-def build_pipeline(use_pinyin: bool = True, c: float = 0.5, min_class_count: int = 3) -> Pipeline:
-    """Sparse features (words + word pairs, char_wb 1-3, optional pinyin) → calibrated linear classifier.
-
-    The leading 【tag】 is not a feature (``make_doc`` keeps only the body): the agent's template
-    tag is often wrong or generic (【12345转办】, 【催办】), and the hand-written corpus holds rows
-    whose tag contradicts the content, so the content decides.
-    """
-    views: list[tuple[str, Any]] = [
-        ("words", TfidfVectorizer(analyzer=doc_token_bigrams, sublinear_tf=True, min_df=1)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), preprocessor=doc_text,
-                                  sublinear_tf=True, min_df=1, lowercase=False)),
-    ]
-    if use_pinyin:
-        views.append(("pinyin", TfidfVectorizer(analyzer=doc_pinyin, sublinear_tf=True, min_df=1)))
-    return Pipeline([
-        ("features", FeatureUnion(views)),
-        ("model", _estimator(min_class_count, c)),
-    ])
-
-
-def data_hash(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]]) -> str:
-    digest = hashlib.sha256()
-    for index, text in enumerate(texts):
-        digest.update(text.encode())
-        for target in sorted(labels):
-            digest.update(b"\t" + (labels[target][index] or "").encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
-    """sklearn's ``char_wb`` n-grams (same multiset), with list comprehensions instead of a loop."""
-    grams: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", text).split():
-        padded = f" {word} "
-        length = len(padded)
-        for n in range(min_n, max_n + 1):
-            if n >= length:
-                grams.append(padded)  # sklearn counts a word shorter than n once, then stops
-                break
-            grams.extend([padded[i:i + n] for i in range(length - n + 1)])
-    return grams
-
-
-class _View:
-    """One feature view shared by every target: analyse each document once, count once into the
-    union of the targets' vocabularies, then let each target pick its columns."""
-
-    def __init__(self, name: str, vectorizers: list[TfidfVectorizer]) -> None:
-        first = vectorizers[0]
-        params = {k: v for k, v in first.get_params().items() if k != "vocabulary"}
-        for other in vectorizers[1:]:
-            if {k: v for k, v in other.get_params().items() if k != "vocabulary"} != params:
-                raise ValueError(f"view {name}: targets use different analyzers")
-        self.name = name
-        if first.analyzer == "char_wb" and first.preprocessor is doc_text and not first.lowercase:
-            low, high = first.ngram_range
-            self.analyze: Any = lambda doc: _char_wb_ngrams(doc.text, low, high)
-        else:
-            self.analyze = first.build_analyzer()
-        self.vocabulary: dict[str, int] = {}
-        for vectorizer in vectorizers:
-            for term in vectorizer.vocabulary_:
-                self.vocabulary.setdefault(term, len(self.vocabulary))
-
-    def counts(self, docs: Sequence[Doc]) -> sp.csr_matrix:
-        """Document × union-vocabulary count matrix; lookups via ``map`` so they run in C."""
-        get = self.vocabulary.get
-        rows: list[int] = []
-        cols: list[int] = []
-        for row, doc in enumerate(docs):
-            found = [c for c in map(get, self.analyze(doc)) if c is not None]
-            cols.extend(found)
-            rows.extend([row] * len(found))
-        data = np.ones(len(cols), dtype=np.float64)
-        matrix = sp.csr_matrix((data, (rows, cols)), shape=(len(docs), len(self.vocabulary)))
-        matrix.sum_duplicates()
-        return matrix
-
-
-class _FastPredictor:
-    """``predict_proba`` of every target's pipeline with the feature analysis done once per batch.
-
-    Each target's pipeline has its own ``FeatureUnion`` of ``TfidfVectorizer``s, so sklearn would
-    analyse every text three times (once per target) and count n-grams in a Python loop; that
-    was slower than segmentation itself. Here each view is analysed and counted once, each target
-    selects its own vocabulary's columns and applies its own fitted TF-IDF weighting and model, so
-    the probabilities are the same (checked against sklearn on the first batch).
+    A document's vector in one view is Σ over its feature occurrences of idf(feature), divided by
+    sqrt(Σ over the same occurrences of idf²) — TF-IDF with raw counts, each view normalised on
+    its own so a long text's many character n-grams do not drown its words (the L2 norm whenever
+    no feature repeats, as in most short appeals; with repeats it is the norm of the occurrences,
+    which needs no de-duplication at prediction time).
     """
 
-    def __init__(self, models: Mapping[str, Pipeline]) -> None:
-        self.models = dict(models)
-        by_view: dict[str, list[TfidfVectorizer]] = {}
-        for pipeline in self.models.values():
-            union = pipeline.named_steps["features"]
-            if union.transformer_weights:
-                raise ValueError("weighted feature unions are not supported")
-            for name, vectorizer in union.transformer_list:
-                if not isinstance(vectorizer, TfidfVectorizer) or not hasattr(vectorizer, "_tfidf"):
-                    raise ValueError(f"view {name} is not a fitted TfidfVectorizer")
-                by_view.setdefault(name, []).append(vectorizer)
-        self.views = {name: _View(name, vectorizers) for name, vectorizers in by_view.items()}
-        # per target and view: union column of each of the target's own feature indices
-        self.columns: dict[str, list[tuple[str, np.ndarray, TfidfVectorizer]]] = {}
-        for target, pipeline in self.models.items():
-            parts = []
-            for name, vectorizer in pipeline.named_steps["features"].transformer_list:
-                vocab = self.views[name].vocabulary
-                order = np.empty(len(vectorizer.vocabulary_), dtype=np.int64)
-                for term, index in vectorizer.vocabulary_.items():
-                    order[index] = vocab[term]
-                parts.append((name, order, vectorizer))
-            self.columns[target] = parts
+    index: KeyIndex
+    idf: np.ndarray
+    views: tuple[str, ...] = VIEWS
 
-    def predict_proba(self, docs: Sequence[Doc]) -> dict[str, np.ndarray]:
-        counts = {name: view.counts(docs) for name, view in self.views.items()}
-        out: dict[str, np.ndarray] = {}
-        for target, parts in self.columns.items():
-            blocks = [vectorizer._tfidf.transform(counts[name][:, order], copy=False)
-                      for name, order, vectorizer in parts]
-            features = sp.hstack(blocks, format="csr")
-            out[target] = self.models[target][-1].predict_proba(features)
+    @classmethod
+    def fit(cls, docs: Sequence[Doc]) -> tuple[FeatureSpace, sp.csr_matrix]:
+        """Columns = every key seen in ``docs``; returns the space and the weighted training matrix."""
+        groups = hashed_keys(docs)
+        index = KeyIndex(np.concatenate([g.keys for g in groups]))
+        pairs = np.unique(np.concatenate([g.rows * len(index) + index.lookup(g.keys) for g in groups]))
+        df = np.bincount(pairs % len(index), minlength=len(index))
+        space = cls(index, np.log((1 + len(docs)) / (1 + df)) + 1.0)
+        return space, space.matrix(docs, groups)
+
+    def occurrences(
+        self, docs: Sequence[Doc], groups: list[KindKeys] | None = None
+    ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """(view, rows, columns) of each kind's known feature occurrences; rows non-decreasing."""
+        out = []
+        for group in hashed_keys(docs) if groups is None else groups:
+            cols = self.index.lookup(group.keys)
+            known = cols >= 0
+            out.append((VIEW_OF_KIND[group.kind], group.rows[known], cols[known]))
         return out
 
+    def inverse_norms(self, occurrences: list[tuple[int, np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+        """views × documents: 1 / sqrt(Σ idf²) of the view's occurrences (0 for an empty view)."""
+        squares = np.zeros((len(self.views), n))
+        idf2 = self.idf * self.idf
+        for view, rows, cols in occurrences:
+            squares[view] += np.bincount(rows, weights=idf2[cols], minlength=n)
+        return np.divide(1.0, np.sqrt(squares), out=np.zeros_like(squares), where=squares > 0)
 
-def consistent_hierarchy(p_class: np.ndarray, class_labels: Sequence[str], p_sub: np.ndarray,
-                         sub_labels: Sequence[str], weight: float = HIERARCHY_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    def matrix(self, docs: Sequence[Doc], groups: list[KindKeys] | None = None) -> sp.csr_matrix:
+        """The weighted document × column matrix (for training; prediction never builds it)."""
+        occurrences = self.occurrences(docs, groups)
+        scale = self.inverse_norms(occurrences, len(docs))
+        rows = np.concatenate([r for _, r, _ in occurrences])
+        cols = np.concatenate([c for _, _, c in occurrences])
+        data = np.concatenate([self.idf[c] * scale[v, r] for v, r, c in occurrences])
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(docs), len(self.index)))  # sums repeats
+
+    def scores(self, docs: Sequence[Doc], weights: np.ndarray) -> np.ndarray:
+        """``matrix(docs) @ (weights / idf)`` without building the matrix: per kind, a 0/1
+        occurrence matrix (already in row order, so no sorting) times ``weights`` — whose rows
+        are pre-multiplied by the IDF — summed per view and scaled by the view's norm."""
+        n = len(docs)
+        occurrences = self.occurrences(docs)
+        scale = self.inverse_norms(occurrences, n)
+        per_view = np.zeros((len(self.views), n, weights.shape[1]), dtype=weights.dtype)
+        for view, rows, cols in occurrences:
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+            ones = np.ones(len(cols), dtype=weights.dtype)
+            per_view[view] += sp.csr_matrix((ones, cols, indptr), shape=(n, len(self.index))) @ weights
+        return np.einsum("vnk,vn->nk", per_view, scale.astype(weights.dtype))
+
+
+# ---- fitting ---------------------------------------------------------------------------------------
+def _platt(scores: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
+    """Platt's sigmoid P(class | s) = 1 / (1 + exp(a·s + b)) with his smoothed targets (as sklearn's
+    ``CalibratedClassifierCV(method="sigmoid")``), fitted on out-of-fold decision values."""
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    target = np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+
+    def loss(ab: np.ndarray) -> tuple[float, np.ndarray]:
+        z = ab[0] * scores + ab[1]
+        p = 1.0 / (1.0 + np.exp(z))  # P(class)
+        value = float(np.sum(np.logaddexp(0.0, z) - (1.0 - target) * z))
+        grad = target - p
+        return value, np.array([float(grad @ scores), float(grad.sum())])
+
+    start = np.array([0.0, float(np.log((n_neg + 1.0) / (n_pos + 1.0)))])
+    result = minimize(loss, start, jac=True, method="L-BFGS-B")
+    return float(result.x[0]), float(result.x[1])
+
+
+def _svm(x: sp.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weights columns × classes, bias, classes); a binary problem gets one column per class."""
+    svm = LinearSVC(C=c, class_weight="balanced").fit(x, y)
+    weights, bias = svm.coef_.T, svm.intercept_
+    if len(svm.classes_) == 2:
+        weights, bias = np.hstack([-weights, weights]), np.concatenate([-bias, bias])
+    return weights, bias, svm.classes_
+
+
+def _fit_target(x: sp.csr_matrix, y: Sequence[str], groups: Sequence[str], c: float) -> dict[str, Any]:
+    """One target: an SVM on all rows plus per-class Platt sigmoids fitted on out-of-fold scores.
+
+    Folds are grouped by text, so a text repeated in training (the seed corpus is) is never
+    scored by a model that saw it, which would make the sigmoids overconfident.
+    """
+    labels = np.asarray(y)
+    weights, bias, classes = _svm(x, labels, c)
+    k = min(CALIBRATION_FOLDS, min(Counter(labels.tolist()).values()), len(set(groups)))
+    scores = x @ weights + bias  # in-sample fallback for tiny classes
+    if k >= 2:
+        oof = np.zeros_like(scores)
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=0)
+        for train_idx, test_idx in splitter.split(np.zeros(len(labels)), labels, groups):
+            if len(set(labels[train_idx].tolist())) < len(classes):
+                break
+            w, b, _ = _svm(x[train_idx], labels[train_idx], c)
+            oof[test_idx] = x[test_idx] @ w + b
+        else:
+            scores = oof
+    platt = np.array([_platt(scores[:, j], labels == cls) for j, cls in enumerate(classes)])
+    return {
+        "classes": [str(x) for x in classes],
+        "weights": weights,
+        "bias": bias,
+        "a": platt[:, 0],
+        "b": platt[:, 1],
+    }
+
+
+# ---- the model -------------------------------------------------------------------------------------
+def consistent_hierarchy(
+    p_class: np.ndarray,
+    class_labels: Sequence[str],
+    p_sub: np.ndarray,
+    sub_labels: Sequence[str],
+    weight: float = HIERARCHY_WEIGHT,
+) -> tuple[np.ndarray, np.ndarray]:
     """Combine the complaint-class and second-level models and make the second level imply the class.
 
     Why: the two models are trained on the same complaint texts but see different label
@@ -213,40 +221,41 @@ def consistent_hierarchy(p_class: np.ndarray, class_labels: Sequence[str], p_sub
     vote = np.zeros_like(p_class)
     np.add.at(vote.T, owner, p_sub.T)
     combined = (1 - weight) * p_class + weight * vote
-    within = np.zeros_like(p_class)
-    np.add.at(within.T, owner, p_sub.T)
-    joint = p_sub / np.maximum(within[:, owner], 1e-12) * combined[:, owner]
+    joint = p_sub / np.maximum(vote[:, owner], 1e-12) * combined[:, owner]
     best = combined.argmax(axis=1)
     return combined, np.where(owner[None, :] == best[:, None], joint, 0.0)
 
 
 @dataclass
 class TextClassifier:
-    """One fitted pipeline per target plus the metadata that identifies the model."""
+    """Feature space + one weight matrix holding every target's classes, and the model's identity.
 
-    models: dict[str, Pipeline]
+    ``targets`` maps target → its slice of the columns of ``weights`` and its class labels.
+    """
+
+    space: FeatureSpace
+    weights: np.ndarray  # features × all classes of all targets, rows × the feature's IDF (float32)
+    bias: np.ndarray
+    calibration: np.ndarray  # 2 × all classes: Platt a, b
+    targets: dict[str, tuple[int, int, tuple[str, ...]]]
     version: str
     metadata: dict[str, Any] = field(default_factory=dict)
-    # built on first prediction, never saved; False = fast path unavailable, use sklearn's
-    _fast: _FastPredictor | bool | None = field(default=None, init=False, repr=False, compare=False)
 
-    def _probabilities(self, docs: list[Doc]) -> dict[str, np.ndarray]:
-        if self._fast is None:
-            try:
-                fast = _FastPredictor(self.models)
-                sample = docs[:16]
-                expected = {t: p.predict_proba(sample) for t, p in self.models.items()}
-                got = fast.predict_proba(sample)
-                same = all(np.allclose(got[t], expected[t], atol=1e-9) for t in expected)
-                self._fast = fast if same else False
-                if not same:
-                    log.warning("fast classifier path disagrees with sklearn; using sklearn")
-            except (ValueError, AttributeError, KeyError) as exc:
-                log.warning("fast classifier path unavailable (%s); using sklearn", exc)
-                self._fast = False
-        if isinstance(self._fast, _FastPredictor):
-            return self._fast.predict_proba(docs)
-        return {t: p.predict_proba(docs) for t, p in self.models.items()}
+    def classes(self, target: str) -> tuple[str, ...]:
+        return self.targets[target][2]
+
+    def probabilities(self, docs: Sequence[Doc]) -> dict[str, np.ndarray]:
+        """Calibrated class probabilities per target (rows sum to 1)."""
+        scores = self.space.scores(docs, self.weights).astype(np.float64) + self.bias
+        sig = 1.0 / (1.0 + np.exp(scores * self.calibration[0] + self.calibration[1]))
+        out = {}
+        for target, (start, stop, _) in self.targets.items():
+            block = sig[:, start:stop]
+            total = block.sum(axis=1, keepdims=True)
+            out[target] = np.divide(
+                block, total, out=np.full_like(block, 1.0 / (stop - start)), where=total > 0
+            )
+        return out
 
     def predict_docs(self, docs: Sequence[Doc]) -> list[dict[str, dict[str, Any]]]:
         """Per document: ``{target: {"label", "confidence"}}``.
@@ -257,20 +266,25 @@ class TextClassifier:
             return []
         unique: dict[Doc, int] = {}
         positions = [unique.setdefault(doc, len(unique)) for doc in docs]
-        distinct = list(unique)
-        per_doc: list[dict[str, dict[str, Any]]] = [{} for _ in distinct]
-        probs = self._probabilities(distinct)
+        probs = self.probabilities(list(unique))
         if "complaint_class" in probs and "second_level" in probs and self.metadata.get("hierarchy", True):
             probs["complaint_class"], probs["second_level"] = consistent_hierarchy(
-                probs["complaint_class"], list(self.models["complaint_class"].classes_),
-                probs["second_level"], list(self.models["second_level"].classes_),
-                float(self.metadata.get("hierarchy_weight", HIERARCHY_WEIGHT)))
+                probs["complaint_class"],
+                self.classes("complaint_class"),
+                probs["second_level"],
+                self.classes("second_level"),
+                float(self.metadata.get("hierarchy_weight", HIERARCHY_WEIGHT)),
+            )
+        columns = []
         for target, probabilities in probs.items():
-            classes = self.models[target].classes_
+            classes = self.classes(target)
             best = probabilities.argmax(axis=1)
-            confidence = probabilities[np.arange(len(best)), best]
-            for row, (index, value) in enumerate(zip(best.tolist(), confidence.tolist(), strict=True)):
-                per_doc[row][target] = {"label": str(classes[index]), "confidence": round(value, 4)}
+            confidence = np.round(probabilities[np.arange(len(best)), best], 4)
+            columns.append((target, [classes[i] for i in best.tolist()], confidence.tolist()))
+        per_doc = [
+            {target: {"label": labels[row], "confidence": conf[row]} for target, labels, conf in columns}
+            for row in range(len(unique))
+        ]
         return [{t: dict(v) for t, v in per_doc[p].items()} for p in positions]
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, dict[str, Any]]]:
@@ -280,69 +294,155 @@ class TextClassifier:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"format": MODEL_FORMAT, "version": self.version, "metadata": self.metadata,
-                     "models": self.models}, path, compress=3)
+        joblib.dump(
+            {
+                "format": MODEL_FORMAT,
+                "version": self.version,
+                "metadata": self.metadata,
+                "space": self.space,
+                "weights": self.weights,
+                "bias": self.bias,
+                "calibration": self.calibration,
+                "targets": self.targets,
+            },
+            path,
+            compress=3,
+        )
         return path
 
 
 def load(path: str | Path) -> TextClassifier:
     payload = joblib.load(path)
     if payload.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path}: unsupported model format {payload.get('format')!r}")
-    return TextClassifier(payload["models"], payload["version"], payload["metadata"])
+        raise ValueError(
+            f"{path}: model format {payload.get('format')!r}, this code reads {MODEL_FORMAT}: "
+            "retrain with 'grid-appeals text train'"
+        )
+    return TextClassifier(
+        payload["space"],
+        payload["weights"],
+        payload["bias"],
+        payload["calibration"],
+        payload["targets"],
+        payload["version"],
+        payload["metadata"],
+    )
 
 
-def _cv_metrics(docs: list[Doc], y: list[str], use_pinyin: bool, folds: int) -> dict[str, Any]:
+def data_hash(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]]) -> str:
+    digest = hashlib.sha256()
+    for index, text in enumerate(texts):
+        digest.update(text.encode())
+        for target in sorted(labels):
+            digest.update(b"\t" + (labels[target][index] or "").encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def fit_docs(
+    docs: Sequence[Doc],
+    label_map: Mapping[str, Sequence[str | None]],
+    *,
+    c: float = SVM_C,
+    version: str = "unversioned",
+) -> TextClassifier:
+    """Fit the feature space on all ``docs`` and one SVM per target on the rows it labels."""
+    space, x = FeatureSpace.fit(docs)
+    groups = [doc.text for doc in docs]
+    blocks: list[dict[str, Any]] = []
+    targets: dict[str, tuple[int, int, tuple[str, ...]]] = {}
+    start = 0
+    for target, target_labels in label_map.items():
+        if len(target_labels) != len(docs):
+            raise ValueError(f"{target}: {len(target_labels)} labels for {len(docs)} texts")
+        rows = np.array([i for i, label in enumerate(target_labels) if label], dtype=np.int64)
+        y = [str(target_labels[i]) for i in rows]
+        if len(set(y)) < 2:
+            continue
+        block = _fit_target(x[rows], y, [groups[i] for i in rows], c)
+        targets[target] = (start, start + len(block["classes"]), tuple(block["classes"]))
+        start += len(block["classes"])
+        blocks.append(block)
+    if not blocks:
+        raise ValueError("no target has two or more classes")
+    return TextClassifier(
+        space,
+        (np.hstack([b["weights"] for b in blocks]) * space.idf[:, None]).astype(np.float32),
+        np.concatenate([b["bias"] for b in blocks]),
+        np.vstack([np.concatenate([b["a"] for b in blocks]), np.concatenate([b["b"] for b in blocks])]),
+        targets,
+        version,
+    )
+
+
+def _cv_metrics(docs: list[Doc], y: list[str], folds: int) -> dict[str, Any]:
     counts = Counter(y)
     k = min(folds, min(counts.values()))
     if k < 2 or len(counts) < 2:
         return {"n": len(y), "cv_folds": 0}
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=0)
-    inner_min = min(counts.values()) * (k - 1) // k
-    predicted = cross_val_predict(build_pipeline(use_pinyin, min_class_count=inner_min), docs, y, cv=splitter)
-    return {"n": len(y), "cv_folds": k, "accuracy": round(float(accuracy_score(y, predicted)), 4),
-            "macro_f1": round(float(f1_score(y, predicted, average="macro")), 4)}
+    predicted = np.empty(len(y), dtype=object)
+    for train_idx, test_idx in StratifiedKFold(n_splits=k, shuffle=True, random_state=0).split(docs, y):
+        model = fit_docs([docs[i] for i in train_idx], {"target": [y[i] for i in train_idx]})
+        predicted[test_idx] = [p["target"]["label"] for p in model.predict_docs([docs[i] for i in test_idx])]
+    return {
+        "n": len(y),
+        "cv_folds": k,
+        "accuracy": round(float(accuracy_score(y, predicted.tolist())), 4),
+        "macro_f1": round(float(f1_score(y, predicted.tolist(), average="macro")), 4),
+    }
 
 
-def train(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]] | Sequence[str], *,
-          use_pinyin: bool = True, cv_folds: int = 3, version: str | None = None) -> TextClassifier:
-    """Fit one pipeline per target on the rows where that target has a label.
+def train(
+    texts: Sequence[str],
+    labels: Mapping[str, Sequence[str | None]] | Sequence[str],
+    *,
+    cv_folds: int = 3,
+    version: str | None = None,
+    c: float = SVM_C,
+) -> TextClassifier:
+    """Fit the classifier on every target (rows where that target has a label).
 
     ``labels`` maps target name → labels aligned with ``texts`` (None/"" = not applicable, e.g. the
     complaint class of a repair order); a plain sequence means ``business_type`` only.
     ``cv_folds`` > 1 records stratified cross-validated accuracy / macro-F1 in the metadata.
     """
     label_map: dict[str, Sequence[str | None]] = (
-        {"business_type": labels} if not isinstance(labels, Mapping) else dict(labels))  # type: ignore[dict-item]
+        {"business_type": labels} if not isinstance(labels, Mapping) else dict(labels)
+    )  # type: ignore[dict-item]
     docs = [make_doc(t) for t in texts]
-    models: dict[str, Pipeline] = {}
+    model = fit_docs(docs, label_map, c=c)
     metrics: dict[str, Any] = {}
-    for target, target_labels in label_map.items():
-        if len(target_labels) != len(docs):
-            raise ValueError(f"{target}: {len(target_labels)} labels for {len(docs)} texts")
-        rows = [i for i, label in enumerate(target_labels) if label]
-        y = [str(target_labels[i]) for i in rows]
-        if len(set(y)) < 2:
-            continue
-        target_docs = [docs[i] for i in rows]
+    for target, (_, _, classes) in model.targets.items():
+        rows = [i for i, label in enumerate(label_map[target]) if label]
         if cv_folds > 1:
-            metrics[target] = _cv_metrics(target_docs, y, use_pinyin, cv_folds)
-        min_count = min(Counter(y).values())
-        models[target] = build_pipeline(use_pinyin, min_class_count=min_count).fit(target_docs, y)
-        metrics.setdefault(target, {"n": len(y)})["classes"] = sorted(set(y))
+            metrics[target] = _cv_metrics(
+                [docs[i] for i in rows], [str(label_map[target][i]) for i in rows], cv_folds
+            )
+        metrics.setdefault(target, {"n": len(rows)})["classes"] = sorted(classes)
     digest = data_hash(texts, label_map)
     trained_at = datetime.now(UTC)
-    version = version or f"appeal-text-{trained_at:%Y%m%d%H%M%S}-{digest[:8]}"
     import sklearn
 
-    metadata = {"trained_at": trained_at.isoformat(timespec="seconds"), "training_data_sha256": digest,
-                "n_texts": len(texts), "metrics": metrics, "lexicon_fingerprint": lexicon_fingerprint(),
-                "use_pinyin": use_pinyin, "sklearn": sklearn.__version__}
-    return TextClassifier(models, version, metadata)
+    model.version = version or f"appeal-text-{trained_at:%Y%m%d%H%M%S}-{digest[:8]}"
+    model.metadata = {
+        "trained_at": trained_at.isoformat(timespec="seconds"),
+        "training_data_sha256": digest,
+        "n_texts": len(texts),
+        "metrics": metrics,
+        "lexicon_fingerprint": lexicon_fingerprint(),
+        "n_features": len(model.space.index),
+        "svm_c": c,
+        "sklearn": sklearn.__version__,
+    }
+    return model
 
 
-def flag_disagreements(agent_labels: Sequence[str | None], predictions: Sequence[Mapping[str, Any]],
-                       target: str = "business_type", threshold: float = 0.8) -> list[dict[str, Any]]:
+def flag_disagreements(
+    agent_labels: Sequence[str | None],
+    predictions: Sequence[Mapping[str, Any]],
+    target: str = "business_type",
+    threshold: float = 0.8,
+) -> list[dict[str, Any]]:
     """Rows where the agent's label differs from a confident model label: candidates for review."""
     flagged = []
     for index, (agent, predicted) in enumerate(zip(agent_labels, predictions, strict=True)):
@@ -350,8 +450,13 @@ def flag_disagreements(agent_labels: Sequence[str | None], predictions: Sequence
         if not agent or not guess:
             continue
         if guess["label"] != agent and guess["confidence"] >= threshold:
-            flagged.append({"index": index, "target": target, "agent_label": agent,
-                            "model_label": guess["label"], "confidence": guess["confidence"]})
+            flagged.append(
+                {
+                    "index": index,
+                    "target": target,
+                    "agent_label": agent,
+                    "model_label": guess["label"],
+                    "confidence": guess["confidence"],
+                }
+            )
     return flagged
-
-

@@ -37,8 +37,8 @@ from grid_appeals.text.segmenter import clause_cache_info, clear_clause_cache, g
 from grid_appeals.text.sentiment import score_text
 from grid_appeals.text.topics import match_topics
 
-# large: each chunk pays a fixed ~20 ms in the classifier (sklearn's per-call overhead for three
-# calibrated models) and TextRank stacks more graphs per LAPACK call in a bigger batch
+# large: TextRank stacks more graphs per LAPACK call and the classifier's numpy passes amortise
+# their per-call overhead (~1 ms) in a bigger batch
 DEFAULT_CHUNK = 2000
 # keys of every output record: what the nlp.appeal_text table is built from. ``predictions`` and
 # ``model_version`` are only present when a model was given.
@@ -68,7 +68,7 @@ def warm_up() -> None:
     each building them, and by benchmarks so timings do not include one-off start-up costs.
     """
     from grid_appeals.text.address import cpca_module
-    from grid_appeals.text.features import doc_pinyin
+    from grid_appeals.text.features import doc_pinyin, syllable_table
     from grid_appeals.text.normalise import _boilerplate, _traditional_class
     from grid_appeals.text.numerals import _protected_pattern
     from grid_appeals.text.segmenter import _get_dictionary
@@ -85,13 +85,14 @@ def warm_up() -> None:
     escalation_cues()
     lexicon_fingerprint()
     doc_pinyin(Doc("电", ()))
+    syllable_table()
 
 
 def clear_caches() -> None:
     """Forget every per-text memo (not the tokenizer or rules): for cold-cache benchmarks and after
     a lexicon reload."""
     from grid_appeals.text.address import extract_address
-    from grid_appeals.text.features import clear_pinyin_cache
+    from grid_appeals.text.features import clear_feature_caches, clear_pinyin_cache
     from grid_appeals.text.keywords import _candidate, _textrank
     from grid_appeals.text.normalise import normalise
     from grid_appeals.text.preprocess import _mask_tag
@@ -104,6 +105,7 @@ def clear_caches() -> None:
     _textrank.cache_clear()
     extract_address.cache_clear()
     clear_pinyin_cache()
+    clear_feature_caches()
 
 
 def _assemble(

@@ -5,8 +5,8 @@ output unchanged. The fixture was first written by the unoptimised code (commit 
 only regenerated on purpose, for a behaviour change (e.g. a PII masking fix), with the diff
 reviewed. History: outputs recomputed on the same stored inputs after the room-number masking
 fix (…单元2214 → …单元*): 68 of 514 records changed, all in ``accept_text`` only. It stores the inputs (so changes to the seed corpus or the simulator do not move it),
-the IDF table and the lexicon fingerprint (``test_pipeline_golden`` skips with a message when the
-lexicon files changed, since then the expected outputs are stale).
+the IDF table and the lexicon fingerprint (``test_pipeline_golden`` fails with a message naming this
+script when the lexicon files changed, since then the expected outputs are stale).
 
 Usage: ``.venv/bin/python tests/unit/text/make_pipeline_golden.py`` (not collected by pytest).
 """

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 
 from grid_appeals.text import rx
 from grid_appeals.text.preprocess import prepare_text
-from grid_appeals.text.seed_corpus import load_seed_corpus, seed_labels
+from grid_appeals.text.seed_corpus import load_seed_corpus
 from grid_appeals.text.segmenter import clause_cache_info, clear_clause_cache, segment, tokenize
 
 TRICKY = [
@@ -82,32 +81,6 @@ def test_prefilters_never_hide_a_match(corpus_texts: list[str]) -> None:
         for pattern, prefilter in patterns:
             if pattern.search(text):
                 assert rx.may_match(prefilter, chars), (pattern.pattern, text)
-
-
-def test_fast_classifier_path_equals_sklearn() -> None:
-    from grid_appeals.text import classifier
-    from grid_appeals.text.features import make_doc
-
-    rows = load_seed_corpus()
-    model = classifier.train([r.text for r in rows], seed_labels(rows), cv_folds=0)
-    docs = [make_doc(r.text) for r in rows] + [make_doc("电表 走得 快  "), make_doc("")]
-    fast = model._probabilities(docs)
-    assert isinstance(model._fast, classifier._FastPredictor)
-    for target, pipeline in model.models.items():
-        np.testing.assert_allclose(fast[target], pipeline.predict_proba(docs), atol=1e-9)
-    # duplicates in a batch are scored once and get the same answer
-    doubled = model.predict_docs(docs[:5] + docs[:5])
-    assert doubled[:5] == doubled[5:] == model.predict_docs(docs[:5])
-
-
-def test_char_wb_ngrams_match_sklearn() -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from grid_appeals.text.classifier import _char_wb_ngrams
-
-    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), lowercase=False).build_analyzer()
-    for text in ["客户来电反映停电", "a", "ab  c\td", "", "电表 走得快 ", "x y"]:
-        assert sorted(_char_wb_ngrams(text, 1, 3)) == sorted(analyzer(text)), text
 
 
 # ---- literal prefilters, fused segmentation, stacked TextRank, one-pass normalisation ----------

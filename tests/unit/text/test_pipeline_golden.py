@@ -2,6 +2,8 @@
 
 ``data/pipeline_golden.json.gz`` holds inputs and outputs written by ``make_pipeline_golden.py``
 from the code before the throughput work (see that script's docstring for when it is rewritten).
+A lexicon change makes the fixture stale: the tests then fail (never skip), naming the command that
+regenerates it.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ def golden() -> dict[str, Any]:
     with gzip.open(GOLDEN, "rt", encoding="utf-8") as handle:
         data = json.load(handle)
     if data["lexicon_fingerprint"] != lexicon_fingerprint():
-        pytest.skip(
-            "lexicon files changed since the fixture was written: rerun make_pipeline_golden.py "
-            "with the old code's outputs reviewed"
+        pytest.fail(
+            "the lexicon files changed since the fixture was written, so its expected outputs are stale: "
+            "review the output changes and regenerate the fixture with "
+            "'.venv/bin/python tests/unit/text/make_pipeline_golden.py' (see its docstring)"
         )
     return data
 
