@@ -7,6 +7,7 @@
     indexes=[
       {'columns': ['work_order_id'], 'unique': True},
       {'columns': ['accepted_date']},
+      {'columns': ['loaded_for_date']},
       {'columns': ['customer_id', 'accepted_at']},
       {'columns': ['transformer_area_id', 'accepted_at']},
     ]
@@ -37,8 +38,22 @@ with work_orders as (
 
 all_orders as (
 
+    -- the orders the prior_* look-backs count. A windowed run reads the rebuilt orders plus the
+    -- other orders of their customers from the library itself (index on customer_id, accepted_at:
+    -- every order is there in its latest state), not the whole raw history
+    {% if is_incremental() and has_window() -%}
+    select work_order_id, customer_id, transformer_area_id, accepted_at, business_type
+    from work_orders
+    union all
+    select t.work_order_id, t.customer_id, t.transformer_area_id, t.accepted_at, t.agent_business_type
+    from {{ this }} as t
+    where t.customer_id in (select customer_id from work_orders)
+      and t.accepted_at >= (select min(accepted_at) from work_orders) - interval '366 days'
+      and t.work_order_id not in (select work_order_id from work_orders)
+    {%- else -%}
     select work_order_id, customer_id, transformer_area_id, accepted_at, business_type
     from {{ ref('stg_95598__work_orders') }}
+    {%- endif %}
 
 ),
 
