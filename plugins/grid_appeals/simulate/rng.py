@@ -17,7 +17,7 @@ import numpy as np
 STREAMS = {
     "world": 1, "customers": 2, "weather": 3, "outages": 4, "orders": 5, "text": 6, "payments": 7,
     "expansion": 8, "metering": 9, "halls": 10, "defects": 11, "meter_faults": 12, "voltage": 13,
-    "hall_complaints": 14, "notices": 15, "years": 16, "surges": 17,
+    "hall_complaints": 14, "notices": 15, "years": 16, "surges": 17, "world-urban": 18,
 }
 
 _MASK = (1 << 64) - 1

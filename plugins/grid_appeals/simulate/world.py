@@ -138,6 +138,10 @@ def shaanxi_divisions() -> tuple[list[tuple[str, str]], list[tuple[str, str, str
     return sorted(cities), sorted(counties)
 
 
+# share of a station's transformer areas that are urban (城镇), by the kind of place the station serves
+URBAN_AREA_SHARE = {"district": 0.9, "county_seat": 0.5, "township": 0.05}
+
+
 @lru_cache(maxsize=4)
 def build_world(seed: int, scale: Scale) -> World:
     rng = day_rng(seed, None, "world")
@@ -167,9 +171,10 @@ def build_world(seed: int, scale: Scale) -> World:
             st_org = f"{c_org}{s + 1:02d}"
             st_name = f"{name}{town}供电所"
             orgs.append((st_org, st_name, c_org, "04", code))
-            stations.append((len(stations), st_org, st_name, len(county_weights) - 1, ci, urban, name, town))
+            stations.append((len(stations), st_org, st_name, len(county_weights) - 1, ci, urban, name, town,
+                             URBAN_AREA_SHARE["district" if district else ("county_seat" if s == 0 else "township")]))
     stations_df = pd.DataFrame(stations, columns=["station_idx", "org_no", "name", "county_idx", "city_idx", "urban",
-                                                  "county_name", "town"])
+                                                  "county_name", "town", "urban_share"])
     orgs_df = pd.DataFrame(orgs, columns=["org_no", "org_name", "p_org_no", "org_type", "admin_code"])
     # customers per station ∝ county weight / stations in county; urban stations denser
     cw = np.array(county_weights)
@@ -189,7 +194,10 @@ def build_world(seed: int, scale: Scale) -> World:
                           f"10kV{stations_df['town'][s_idx]}{'ⅠⅡⅢⅣⅤⅥⅦⅧ'[j % 8]}线", s_idx))
     lines_df = pd.DataFrame(lines, columns=["line_idx", "line_no", "line_name", "station_idx"])
     area_line = area_station * scale.lines_per_station + rng.integers(0, scale.lines_per_station, n_areas)
-    urban = stations_df["urban"].to_numpy()[area_station]
+    # urban/rural per 台区: a county-seat (城关) station also serves the villages around the town,
+    # a district station has some suburban villages; own stream so the other draws do not shift
+    urban_draw = day_rng(seed, None, "world-urban").random(n_areas)
+    urban = urban_draw < stations_df["urban_share"].to_numpy()[area_station]
     sizes = rng.gamma(4.0, 1.0, n_areas) * np.where(urban, 1.5, 0.7)
     counts = np.maximum(1, np.floor(sizes / sizes.sum() * n_cust)).astype(np.int64)
     counts[: n_cust - counts.sum()] += 1 if n_cust > counts.sum() else 0

@@ -103,7 +103,8 @@ def _noise(text: str, r: random.Random, kinds: list[str], typo_rate: float) -> s
         kinds.append("traditional")
     elif u < 0.06:
         a = r.randrange(max(1, len(text) - 6))
-        text = text[:a] + _s2t().convert(text[a:a + r.randint(3, 8)]) + text[a + 8:] if len(text) > 10 else text
+        k = r.randint(3, 8)  # a stretch of 3-8 characters turns traditional; nothing is dropped
+        text = text[:a] + _s2t().convert(text[a:a + k]) + text[a + k:] if len(text) > 10 else text
         kinds.append("traditional_part")
     if r.random() < 0.15:
         text = text.replace("，", r.choice([",", " ", "，，", "、"]))
