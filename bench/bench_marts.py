@@ -80,11 +80,32 @@ def timed(label: str, fn: Callable[..., object], *args: object, **kwargs: object
     return dt
 
 
+def node_times(cfg: Settings) -> dict[str, float]:
+    """unique_id -> execution time of every node of the last dbt invocation (run_results.json)."""
+    results = json.loads((cfg.deploy_dir / "dbt_target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"]: r["execution_time"] for r in results}
+
+
 def node_seconds(cfg: Settings) -> float:
     """Sum of the node execution times of the last dbt invocation (run_results.json): the SQL work
     that history can slow down, without dbt's start-up and parse (~20 s of wall time on a busy box)."""
-    results = json.loads((cfg.deploy_dir / "dbt_target" / "run_results.json").read_text())["results"]
-    return sum(r["execution_time"] for r in results)
+    return sum(node_times(cfg).values())
+
+
+# per-node times of the timed ``dbt build`` runs: unique_id -> ([30-day s …], [long s …])
+BUILD_NODES: dict[str, tuple[list[float], list[float]]] = {}
+
+
+def print_top_nodes(top: int = 5) -> None:
+    """The nodes of the one-day ``dbt build`` that cost most on the long history (median over the
+    pairs), next to their 30-day time: where growth with history still hides."""
+    rows = sorted(
+        ((statistics.median(b), statistics.median(a), k) for k, (a, b) in BUILD_NODES.items() if a and b),
+        reverse=True,
+    )[:top]
+    print(f"\n| top {top} nodes of dbt build (long) | 30 d | long | ratio |\n|---|---|---|---|")
+    for b, a, k in rows:
+        print(f"| {k} | {a:.2f} s | {b:.2f} s | {b / a if a else float('nan'):.2f} |")
 
 
 def daily_pairs(
@@ -98,8 +119,14 @@ def daily_pairs(
         for cmd in ("run", "build"):
             a = timed(f"dbt {cmd} run_date={day} (30 d)", run_dbt, [cmd, *EXCLUDE], cfg=short, variables=v)
             na = node_seconds(short)
+            short_nodes = node_times(short)
             b = timed(f"dbt {cmd} run_date={day} (long)", run_dbt, [cmd, *EXCLUDE], cfg=long, variables=v)
             nb = node_seconds(long)
+            if cmd == "build":
+                for k, t in short_nodes.items():
+                    BUILD_NODES.setdefault(k, ([], []))[0].append(t)
+                for k, t in node_times(long).items():
+                    BUILD_NODES.setdefault(k, ([], []))[1].append(t)
             print(f"    node time {na:.1f} s vs {nb:.1f} s", flush=True)
             out[cmd].append((a, b, na, nb))
     return out
@@ -261,6 +288,7 @@ def cmd_daily(args: argparse.Namespace) -> None:
             f"| {label} | {a:.1f} s ({h30} d) | {b:.1f} s ({hlong} d) | {ratio:.2f} "
             f"| {na:.1f} s | {nb:.1f} s | {nratio:.2f} |"
         )
+    print_top_nodes()
     if not args.keep_clone:
         with psycopg.connect(cfg.server_url("postgres"), autocommit=True) as conn:
             conn.execute(f'drop database if exists "{long.db_prefix}_warehouse"')

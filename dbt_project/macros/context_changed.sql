@@ -85,3 +85,23 @@
     select 1
   {%- endif -%}
 {%- endmacro %}
+
+{#- Session temp table of the work_order_ids a windowed fct_appeals run rebuilds (pre_hook
+    stage_appeals_to_rebuild). Materialised with a primary key and fresh statistics because a CTE
+    has none: the planner then reads raw orders, nlp versions and the library by index instead of
+    scanning history. -#}
+{% macro appeals_to_rebuild() -%}fct_appeals__rebuild{%- endmacro %}
+
+{% macro stage_appeals_to_rebuild() -%}
+  {%- if is_incremental() and has_window() -%}
+    drop table if exists {{ appeals_to_rebuild() }};
+    create temporary table {{ appeals_to_rebuild() }} as
+    select work_order_id from {{ ref('stg_95598__work_orders') }} where {{ in_window('loaded_for_date') }}
+    union
+    {{ context_changed_orders() }};
+    alter table {{ appeals_to_rebuild() }} add primary key (work_order_id);
+    analyze {{ appeals_to_rebuild() }}
+  {%- else -%}
+    select 1
+  {%- endif -%}
+{%- endmacro %}

@@ -50,7 +50,7 @@ from grid_appeals.config import Settings, settings
 from grid_appeals.text import classifier
 from grid_appeals.text.appeal_text_task import REVIEW_THRESHOLD
 from grid_appeals.text.seed_corpus import SeedRow, load_seed_corpus, seed_labels
-from grid_appeals.text.training import SEED_REPEAT
+from grid_appeals.text.training import SEED_REPEAT, with_seed_corpus
 from grid_appeals.transform.codes import code_map
 
 LEVELS = ("business_type", "complaint_class", "second_level")
@@ -160,14 +160,7 @@ def split_rows(df: pd.DataFrame, train_until: date, test_from: date, holdout_fam
 def train_like_production(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]],
                           seed: Sequence[SeedRow] | None = None, version: str = "eval") -> classifier.TextClassifier:
     """History with agent labels + the seed corpus repeated ``SEED_REPEAT`` times, as ``train_models``."""
-    seed = load_seed_corpus() if seed is None else seed
-    seed_lab = seed_labels(list(seed))
-    all_texts = list(texts)
-    all_labels = {t: list(labels[t]) for t in LEVELS}
-    for _ in range(SEED_REPEAT):
-        all_texts += [r.text for r in seed]
-        for target in LEVELS:
-            all_labels[target] += seed_lab[target]
+    all_texts, all_labels = with_seed_corpus(texts, {t: labels[t] for t in LEVELS}, seed)
     return classifier.train(all_texts, all_labels, cv_folds=0, version=version)
 
 

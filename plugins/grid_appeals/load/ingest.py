@@ -19,18 +19,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
 from grid_appeals.config import Settings, settings
 from grid_appeals.load.ddl import ensure_tables, raw_ident
 from grid_appeals.load.ledger import LoadResult, finish_attempt, start_attempt
-from grid_appeals.load.writer import write_batch
+from grid_appeals.load.writer import open_load, write_batch
 from grid_appeals.quality.data_docs import DataDocs
 from grid_appeals.quality.gx_engine import GxSession, gx_session
 from grid_appeals.quality.results import store_outcomes
 from grid_appeals.quality.suites import load_suite
-from grid_appeals.quality.validate import ValidationReport, quarantine_records, validate_batch
+from grid_appeals.quality.validate import ValidationReport, quarantine_records, rows_by_gx, validate_batch
 from grid_appeals.sources.batch import ExtractedBatch
 from grid_appeals.sources.contracts import EntityContract
 from grid_appeals.sources.files import extract_files
@@ -129,35 +130,64 @@ def ingest_entity(
             timings["extract_s"] = round(time.perf_counter() - t0, 3)
             result.files = batch.files
             result.rows_received = batch.rows
-            t0 = time.perf_counter()
-            report = validate_batch(
-                batch.frame,
-                contract,
-                load_suite(contract),
-                start_local,
-                end_local,
-                gx=gx,
-                encoding_suspect=batch.encoding_replaced_rows > 0,
-            )
-            timings["validate_s"] = round(time.perf_counter() - t0, 3)
-            result.engine = report.engine
-            if report.batch_errors:
-                raise _Rejected("; ".join(report.batch_errors))
-            with psycopg.connect(warehouse_dsn(cfg)) as data_conn:
-                counts = write_batch(
-                    data_conn,
+            suite = load_suite(contract)
+
+            def validate(on_loadable: Callable[[np.ndarray], None] | None = None) -> ValidationReport:
+                """Validate the batch (streaming loadable rows to ``on_loadable``); reject it on a
+                batch-level failure. Timed as validate_s (serialising included when streamed)."""
+                nonlocal report
+                t0 = time.perf_counter()
+                report = validate_batch(
+                    batch.frame,
                     contract,
-                    day,
-                    batch_id,
-                    report.loadable,
-                    quarantine_records(report, contract),
-                    after_chunk=after_copy_chunk,
-                    timings=timings,
+                    suite,
+                    start_local,
+                    end_local,
+                    gx=gx,
+                    encoding_suspect=batch.encoding_replaced_rows > 0,
+                    on_loadable=on_loadable,
                 )
+                timings["validate_s"] = round(time.perf_counter() - t0, 3)
+                result.engine = report.engine
+                if report.batch_errors:
+                    raise _Rejected("; ".join(report.batch_errors))  # rolls streamed rows back
+                return report
+
+            if streaming() and not rows_by_gx(batch.rows, gx):
+                # the twin checks the rows: stream them into the COPY while the rest is checked
+                with (
+                    psycopg.connect(warehouse_dsn(cfg)) as data_conn,
+                    open_load(
+                        data_conn,
+                        contract,
+                        day,
+                        batch_id,
+                        batch.frame,
+                        after_chunk=after_copy_chunk,
+                        timings=timings,
+                    ) as load,
+                ):
+                    checked = validate(load.send)
+                    if load.sent != len(checked.load_rows):  # defensive: each loadable row sent once
+                        raise RuntimeError(f"streamed {load.sent} rows, {len(checked.load_rows)} loadable")
+                    counts = load.finish(quarantine_records(checked, contract))
+            else:
+                checked = validate()
+                with psycopg.connect(warehouse_dsn(cfg)) as data_conn:
+                    counts = write_batch(
+                        data_conn,
+                        contract,
+                        day,
+                        batch_id,
+                        checked.loadable,
+                        quarantine_records(checked, contract),
+                        after_chunk=after_copy_chunk,
+                        timings=timings,
+                    )
             result.rows_loaded = counts.loaded
             result.rows_superseded = counts.superseded
             result.rows_quarantined = counts.quarantined
-            result.duplicates_dropped = report.duplicates + counts.superseded
+            result.duplicates_dropped = checked.duplicates + counts.superseded
             result.checksum = counts.checksum
             result.status = "success"
         except Exception as exc:
@@ -184,6 +214,15 @@ def ingest_entity(
             result.engine,
         )
     return result
+
+
+def streaming() -> bool:
+    """Stream large batches into the COPY while they are validated? ``GRID_LOAD_STREAM`` (default 1).
+
+    Why a switch: the overlap needs a free core for the Postgres backend; ``0`` validates the whole
+    batch before the transaction opens (the data transaction then also holds its locks shorter).
+    """
+    return os.environ.get("GRID_LOAD_STREAM", "1") != "0"
 
 
 def _docs_wanted(result: LoadResult) -> bool:

@@ -14,6 +14,12 @@ other upserted entities (snapshots, lookback re-reads): ``… do update … wher
 are distinct`` — an unchanged row is neither rewritten nor moved to another run date, so a full
 snapshot of 10 M unchanged customers writes nothing and re-running an older date steals no rows.
 Rows sent but not written are reported as superseded (counted with the duplicates in the ledger).
+
+The COPY is streamed (:func:`open_load`): a writer thread feeds ``copy.write`` (which waits on the
+socket with the GIL released) while the caller serialises the next chunk — or, for a large batch,
+validates it (:func:`grid_appeals.quality.validate.validate_batch` with ``on_loadable``), so the
+backend parses rows on its own core while Python is still checking the rest. A batch-level
+failure found after rows were sent aborts the COPY and rolls the transaction back.
 """
 
 from __future__ import annotations
@@ -21,11 +27,15 @@ from __future__ import annotations
 import io
 import json
 import math
+import queue
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
@@ -38,6 +48,8 @@ from grid_appeals.sources.batch import SOURCE_FILE, SOURCE_ROW
 from grid_appeals.sources.contracts import EntityContract
 
 COPY_CHUNK = 1 << 20  # bytes per copy.write call
+SEND_ROWS = 1 << 17  # rows serialised per payload when a whole frame is sent at once
+QUEUE_DEPTH = 3  # serialised payloads waiting for the writer thread (bounds the memory held)
 
 
 @dataclass
@@ -48,17 +60,26 @@ class WriteCounts:
     checksum: str
 
 
-def csv_buffer(frame: pd.DataFrame, columns: list[str]) -> memoryview:
-    """``frame[columns]`` as headerless CSV (null → empty, empty string → ``""``).
+def arrow_rows(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
+    """``frame[columns]`` as an arrow table, categorical lineage decoded to plain text.
+
+    Arrow-backed string columns convert without copying; chunks are then taken from the table
+    with arrow kernels (which release the GIL) instead of slicing the frame.
+    """
+    table = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    for i, f in enumerate(table.schema):  # categorical lineage (one file per batch) → plain text
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
+    return table
+
+
+def csv_payload(table: pa.Table) -> memoryview:
+    """``table`` as headerless CSV (null → empty, empty string → ``""``).
 
     Unquoted when no value needs quotes (no empty strings, no delimiter, quote or newline): a
     sixth less to write and for Postgres to parse than pyarrow's quote-every-string default;
-    pyarrow refuses such a value, and the batch is then written with quotes.
+    pyarrow refuses such a value, and the chunk is then written with quotes.
     """
-    table = pa.Table.from_pandas(frame[columns], preserve_index=False)
-    for i, field in enumerate(table.schema):  # categorical lineage (one file per batch) → plain text
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
     sink = io.BytesIO()
     text_columns = [
         c
@@ -75,6 +96,19 @@ def csv_buffer(frame: pd.DataFrame, columns: list[str]) -> memoryview:
     return sink.getbuffer()
 
 
+def csv_buffer(frame: pd.DataFrame, columns: list[str]) -> memoryview:
+    """``frame[columns]`` as headerless CSV, see :func:`csv_payload`."""
+    return csv_payload(arrow_rows(frame, columns))
+
+
+def _copy_statement(target: sql.Composable, columns: list[str], freeze: bool) -> sql.Composed:
+    return sql.SQL("copy {} ({}) from stdin with (format csv{})").format(
+        target,
+        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL(", freeze true" if freeze else ""),
+    )
+
+
 def copy_rows(
     conn: psycopg.Connection,
     target: sql.Composable,
@@ -88,16 +122,81 @@ def copy_rows(
 
     ``after_chunk(bytes_sent)`` is a test hook: it lets a test crash the load mid-COPY.
     """
-    stmt = sql.SQL("copy {} ({}) from stdin with (format csv{})").format(
-        target,
-        sql.SQL(", ").join(sql.Identifier(c) for c in columns),
-        sql.SQL(", freeze true" if freeze else ""),
-    )
-    with conn.cursor().copy(stmt) as cp:
+    with conn.cursor().copy(_copy_statement(target, columns, freeze)) as cp:
         for off in range(0, len(payload), COPY_CHUNK):
             cp.write(payload[off : off + COPY_CHUNK])
             if after_chunk is not None:
                 after_chunk(off + COPY_CHUNK)
+
+
+class _Abort(Exception):
+    """Internal: the caller gave up (batch-level failure, error); the COPY is failed on purpose."""
+
+
+_DONE = object()
+
+
+class CopyStream:
+    """One ``COPY … FROM STDIN`` fed by a writer thread from a bounded queue of CSV payloads.
+
+    Why a thread: ``copy.write`` mostly waits for the backend to parse what it was sent (the
+    backend is the bottleneck of a large COPY), and psycopg waits with the GIL released — so the
+    calling thread can serialise (or validate) the next rows meanwhile. The connection belongs to
+    the writer thread until :meth:`close` / :meth:`abort` return. ``after_chunk(bytes_sent)`` is
+    the crash-injection test hook, called in the writer thread after each ``copy.write``.
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        stmt: sql.Composable,
+        *,
+        after_chunk: Callable[[int], None] | None = None,
+    ) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._error: BaseException | None = None
+        self._conn, self._stmt, self._after_chunk = conn, stmt, after_chunk
+        self._thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self._conn.cursor().copy(self._stmt) as cp:
+                sent = 0
+                while (item := self._queue.get()) is not _DONE:
+                    if isinstance(item, _Abort):
+                        raise item
+                    payload = item  # type: ignore[assignment]
+                    for off in range(0, len(payload), COPY_CHUNK):  # type: ignore[arg-type]
+                        cp.write(payload[off : off + COPY_CHUNK])  # type: ignore[index]
+                        sent += min(COPY_CHUNK, len(payload) - off)  # type: ignore[arg-type]
+                        if self._after_chunk is not None:
+                            self._after_chunk(sent)
+        except BaseException as exc:  # handed to the caller's thread
+            self._error = exc
+            while self._queue.get() is not _DONE:  # unblock a producer waiting on a full queue
+                pass
+
+    def put(self, payload: memoryview) -> None:
+        """Queue one CSV payload; raises at once if the writer already failed."""
+        if self._error is not None:
+            raise self._error
+        if len(payload):
+            self._queue.put(payload)
+
+    def close(self) -> None:
+        """Finish the COPY (waits for the backend) and re-raise a writer failure here."""
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        """Fail the COPY (psycopg sends CopyFail) and wait for the writer to let go."""
+        if self._thread.is_alive():
+            self._queue.put(_Abort("load aborted"))
+            self._queue.put(_DONE)
+            self._thread.join()
 
 
 def lock_entity_date(conn: psycopg.Connection, contract: EntityContract, day: date) -> None:
@@ -229,34 +328,115 @@ def partition_checksum(conn: psycopg.Connection, contract: EntityContract, day: 
     return str(row[0]) if row else ""
 
 
-def write_batch(
+@dataclass
+class Load:
+    """The open data transaction of :func:`open_load`: send rows, then :meth:`finish` once."""
+
+    conn: psycopg.Connection
+    contract: EntityContract
+    day: date
+    batch_id: str
+    table: pa.Table  # the batch's rows in COPY column order; rows are sent by position
+    stream: CopyStream
+    target: sql.Composable
+    tmp: sql.Identifier | None
+    defaults: list[str]
+    single_file: str | None
+    timings: dict[str, float]
+    sent: int = 0
+    serialise_s: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+
+    def send(self, positions: np.ndarray | None = None) -> None:
+        """Queue the rows at ``positions`` (ascending; all rows if None) for the COPY.
+
+        A streamed chunk is nearly contiguous (its few failing rows left out), so it is cut as a
+        zero-copy slice and filtered, not gathered row by row; payloads hold ``SEND_ROWS`` rows.
+        """
+        t0 = time.perf_counter()
+        part = self.table
+        if positions is not None:
+            if not len(positions):
+                return
+            lo, hi = int(positions[0]), int(positions[-1]) + 1
+            if hi - lo > 4 * len(positions):  # sparse (the winners of repeated keys): gather
+                part = self.table.take(pa.array(positions, pa.int64()))
+            else:
+                part = self.table.slice(lo, hi - lo)
+                if len(positions) != hi - lo:
+                    keep = np.zeros(hi - lo, dtype=bool)
+                    keep[positions - lo] = True
+                    part = part.filter(pa.array(keep))
+        for off in range(0, len(part), SEND_ROWS):
+            payload = csv_payload(part.slice(off, SEND_ROWS))
+            self.serialise_s += time.perf_counter() - t0
+            self.stream.put(payload)
+            t0 = time.perf_counter()
+        self.sent += len(part)
+
+    def finish(self, quarantine: pd.DataFrame) -> WriteCounts:
+        """Close the COPY, replace/upsert, write the quarantine, checksum (still uncommitted)."""
+        t0 = time.perf_counter()
+        self.stream.close()
+        self.timings["serialise_s"] = round(self.serialise_s, 3)
+        self.timings["copy_wait_s"] = round(time.perf_counter() - t0, 3)
+        self.timings["copy_s"] = round(time.perf_counter() - self.started, 3)
+        conn, contract = self.conn, self.contract
+        if self.tmp is None:
+            for col in self.defaults:
+                reset = sql.SQL("set default clock_timestamp()" if col == "_loaded_at" else "drop default")
+                conn.execute(
+                    sql.SQL("alter table {} alter column {} {}").format(
+                        self.target, sql.Identifier(col), reset
+                    )
+                )
+            loaded, superseded = self.sent, 0
+        else:
+            t0 = time.perf_counter()
+            if not contract.upsert:
+                conn.execute(sql.SQL("delete from {} where _data_date = %s").format(self.target), (self.day,))
+            loaded, superseded = _insert_from_temp(
+                conn, contract, self.tmp, self.target, self.batch_id, self.day, source_file=self.single_file
+            )
+            self.timings["replace_s"] = round(time.perf_counter() - t0, 3)
+        quarantined = _write_quarantine(conn, contract, quarantine, self.batch_id, self.day)
+        t0 = time.perf_counter()
+        checksum = partition_checksum(conn, contract, self.day)
+        self.timings["checksum_s"] = round(time.perf_counter() - t0, 3)
+        return WriteCounts(loaded=loaded, superseded=superseded, quarantined=quarantined, checksum=checksum)
+
+
+@contextmanager
+def open_load(
     conn: psycopg.Connection,
     contract: EntityContract,
     day: date,
     batch_id: str,
-    loadable: pd.DataFrame,
-    quarantine: pd.DataFrame,
+    rows: pd.DataFrame,
     *,
     after_chunk: Callable[[int], None] | None = None,
     timings: dict[str, float] | None = None,
-) -> WriteCounts:
-    """The whole data transaction for one entity and date (see module doc)."""
+) -> Iterator[Load]:
+    """Open the data transaction and a COPY for (a subset of) ``rows``; see module doc.
 
+    The body sends row positions (:meth:`Load.send`, any order, each row at most once) and calls
+    :meth:`Load.finish`; the transaction commits when the body returns. Any exception in the body
+    (a batch-level failure found late, a crash) fails the COPY and rolls everything back.
+    """
     timings = timings if timings is not None else {}
     direct = not contract.upsert and contract.partition == "day"
-    files = loadable[SOURCE_FILE].dropna().unique() if SOURCE_FILE in loadable else []
+    files = rows[SOURCE_FILE].dropna().unique() if SOURCE_FILE in rows else []
     # lineage constant for the whole batch is not streamed: a full file path on every row made
     # the COPY stream ~2x the business data. Direct loads set it as column DEFAULTs of the day
     # partition (reset before commit); temp-table loads add it as literals in the INSERT … SELECT.
     single_file = str(files[0]) if len(files) == 1 else None
     columns = [*contract.column_names, SOURCE_ROW] + ([] if single_file is not None else [SOURCE_FILE])
-    t0 = time.perf_counter()
-    payload = csv_buffer(loadable, columns)
-    timings["serialise_s"] = round(time.perf_counter() - t0, 3)
+    table = arrow_rows(rows, columns)
     with conn.transaction():
         lock_entity_date(conn, contract, day)
         target = ensure_partition(contract, conn, day)
-        t0 = time.perf_counter()
+        defaults: list[str] = []
+        tmp: sql.Identifier | None = None
         if direct:
             # truncate + COPY FREEZE in one transaction: no double write through a temp table, rows
             # written frozen (no later hint-bit rewrite); readers keep seeing the old day until commit
@@ -276,27 +456,34 @@ def write_batch(
                         target, sql.Identifier(col), value
                     )
                 )
-            copy_rows(conn, target, columns, payload, after_chunk=after_chunk, freeze=True)
-            for col in constants:
-                reset = sql.SQL("set default clock_timestamp()" if col == "_loaded_at" else "drop default")
-                conn.execute(
-                    sql.SQL("alter table {} alter column {} {}").format(target, sql.Identifier(col), reset)
-                )
-            loaded, superseded = len(loadable), 0
-            timings["copy_s"] = round(time.perf_counter() - t0, 3)
+            defaults = list(constants)
+            stmt = _copy_statement(target, columns, freeze=True)
         else:
             tmp = _temp_table(conn, contract, with_file=single_file is None)
-            copy_rows(conn, tmp, columns, payload, after_chunk=after_chunk)
-            timings["copy_s"] = round(time.perf_counter() - t0, 3)
-            t0 = time.perf_counter()
-            if not contract.upsert:
-                conn.execute(sql.SQL("delete from {} where _data_date = %s").format(target), (day,))
-            loaded, superseded = _insert_from_temp(
-                conn, contract, tmp, target, batch_id, day, source_file=single_file
-            )
-            timings["replace_s"] = round(time.perf_counter() - t0, 3)
-        quarantined = _write_quarantine(conn, contract, quarantine, batch_id, day)
-        t0 = time.perf_counter()
-        checksum = partition_checksum(conn, contract, day)
-        timings["checksum_s"] = round(time.perf_counter() - t0, 3)
-    return WriteCounts(loaded=loaded, superseded=superseded, quarantined=quarantined, checksum=checksum)
+            stmt = _copy_statement(tmp, columns, freeze=False)
+        stream = CopyStream(conn, stmt, after_chunk=after_chunk)
+        load = Load(conn, contract, day, batch_id, table, stream, target, tmp, defaults, single_file, timings)
+        try:
+            yield load
+        except BaseException:
+            stream.abort()
+            raise
+        finally:
+            stream.abort()  # no-op once closed; a body that returned without finish() still lets go
+
+
+def write_batch(
+    conn: psycopg.Connection,
+    contract: EntityContract,
+    day: date,
+    batch_id: str,
+    loadable: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    *,
+    after_chunk: Callable[[int], None] | None = None,
+    timings: dict[str, float] | None = None,
+) -> WriteCounts:
+    """The whole data transaction for already validated rows (see module doc)."""
+    with open_load(conn, contract, day, batch_id, loadable, after_chunk=after_chunk, timings=timings) as load:
+        load.send()
+        return load.finish(quarantine)

@@ -76,12 +76,18 @@ def evaluate_row(
 
 
 def evaluate_batch(
-    exp: dict[str, Any], frame: pd.DataFrame, *, key_codes: np.ndarray | None = None
+    exp: dict[str, Any],
+    frame: pd.DataFrame,
+    *,
+    key_codes: np.ndarray | None = None,
+    n_rows: int | None = None,
 ) -> Outcome:
     """One batch-level expectation (columns, row count, key uniqueness).
 
     ``key_codes`` (factorised primary key per row, when the caller has them) makes the uniqueness
-    check an integer operation instead of re-hashing the key strings.
+    check an integer operation instead of re-hashing the key strings. ``n_rows``: the stage's row
+    count when ``frame`` is a superset with the same columns (the received rows, for the loaded
+    stage: no slice is built just to be counted); uniqueness then needs ``key_codes``.
     """
     etype, kw, meta = exp["type"], exp["kwargs"], exp.get("meta", {})
     if etype == "expect_table_columns_to_match_set":
@@ -93,12 +99,14 @@ def evaluate_batch(
         )
         return Outcome(etype, kw, meta, success=ok, observed=observed)
     if etype == "expect_table_row_count_to_be_between":
-        n = len(frame)
+        n = len(frame) if n_rows is None else n_rows
         lo, hi = kw.get("min_value"), kw.get("max_value")
         ok = (lo is None or n >= lo) and (hi is None or n <= hi)
         return Outcome(etype, kw, meta, success=ok, observed=n)
     if etype in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
         cols = [kw["column"]] if "column" in kw else list(kw["column_list"])
+        if key_codes is None and n_rows is not None and n_rows != len(frame):
+            raise ValueError("uniqueness on a subset of the frame needs the subset's key codes")
         keys = pd.Series(key_codes if key_codes is not None else codes_of(frame, cols))
         dup = keys.duplicated(keep=False).to_numpy(dtype=bool)
         n = int(dup.sum())

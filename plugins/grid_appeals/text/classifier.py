@@ -62,6 +62,7 @@ SECOND_LEVELS = {
 }
 HIERARCHY_WEIGHT = 0.5  # share of the second-level model's vote in the complaint-class probabilities
 SVM_C = 0.5
+VIEW_WEIGHTS = (1.0, 0.7, 1.0)  # chars, words, pinyin: chosen on the hand-written grouped CV (b)
 CALIBRATION_FOLDS = 3
 MODEL_FORMAT = 2  # 1 = sklearn pipelines per target (before the single-matmul model)
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class FeatureSpace:
     index: KeyIndex
     idf: np.ndarray
     views: tuple[str, ...] = VIEWS
+    view_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
 
     @classmethod
     def fit(cls, docs: Sequence[Doc]) -> tuple[FeatureSpace, sp.csr_matrix]:
@@ -90,7 +92,7 @@ class FeatureSpace:
         index = KeyIndex(np.concatenate([g.keys for g in groups]))
         pairs = np.unique(np.concatenate([g.rows * len(index) + index.lookup(g.keys) for g in groups]))
         df = np.bincount(pairs % len(index), minlength=len(index))
-        space = cls(index, np.log((1 + len(docs)) / (1 + df)) + 1.0)
+        space = cls(index, np.log((1 + len(docs)) / (1 + df)) + 1.0, view_weights=VIEW_WEIGHTS)
         return space, space.matrix(docs, groups)
 
     def occurrences(
@@ -110,7 +112,8 @@ class FeatureSpace:
         idf2 = self.idf * self.idf
         for view, rows, cols in occurrences:
             squares[view] += np.bincount(rows, weights=idf2[cols], minlength=n)
-        return np.divide(1.0, np.sqrt(squares), out=np.zeros_like(squares), where=squares > 0)
+        inverse = np.divide(1.0, np.sqrt(squares), out=np.zeros_like(squares), where=squares > 0)
+        return inverse * np.asarray(self.view_weights)[:, None]
 
     def matrix(self, docs: Sequence[Doc], groups: list[KindKeys] | None = None) -> sp.csr_matrix:
         """The weighted document × column matrix (for training; prediction never builds it)."""
@@ -343,10 +346,11 @@ def fit_docs(
     docs: Sequence[Doc],
     label_map: Mapping[str, Sequence[str | None]],
     *,
-    c: float = SVM_C,
+    c: float | None = None,
     version: str = "unversioned",
 ) -> TextClassifier:
     """Fit the feature space on all ``docs`` and one SVM per target on the rows it labels."""
+    c = SVM_C if c is None else c
     space, x = FeatureSpace.fit(docs)
     groups = [doc.text for doc in docs]
     blocks: list[dict[str, Any]] = []
@@ -398,7 +402,7 @@ def train(
     *,
     cv_folds: int = 3,
     version: str | None = None,
-    c: float = SVM_C,
+    c: float | None = None,
 ) -> TextClassifier:
     """Fit the classifier on every target (rows where that target has a label).
 
@@ -431,7 +435,7 @@ def train(
         "metrics": metrics,
         "lexicon_fingerprint": lexicon_fingerprint(),
         "n_features": len(model.space.index),
-        "svm_c": c,
+        "svm_c": SVM_C if c is None else c,
         "sklearn": sklearn.__version__,
     }
     return model

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import psycopg
 
 from grid_appeals.config import Settings, settings
+from grid_appeals.text.seed_corpus import SeedRow, load_seed_corpus, seed_labels
 from grid_appeals.transform.codes import code_map
 from grid_appeals.warehouse.connection import warehouse_dsn
 
@@ -30,7 +32,28 @@ order by app_no
 SEED_REPEAT = 3  # the hand-written corpus is small; repeat it so it keeps weight next to history
 
 
-def labelled_history(until: date, since: date, cfg: Settings) -> tuple[list[str], dict[str, list[str | None]]]:
+def with_seed_corpus(
+    texts: Sequence[str], labels: Mapping[str, Sequence[str | None]], seed: Sequence[SeedRow] | None = None
+) -> tuple[list[str], dict[str, list[str | None]]]:
+    """History + the seed corpus repeated ``SEED_REPEAT`` times: (texts, labels).
+
+    ``grid_appeals.evaluate`` trains through this too, so the evaluated model is built exactly
+    like the deployed one.
+    """
+    seed = load_seed_corpus() if seed is None else seed
+    seed_lab = seed_labels(list(seed))
+    all_texts = list(texts)
+    all_labels = {target: list(values) for target, values in labels.items()}
+    for _ in range(SEED_REPEAT):
+        all_texts += [r.text for r in seed]
+        for target in all_labels:
+            all_labels[target] += seed_lab[target]
+    return all_texts, all_labels
+
+
+def labelled_history(
+    until: date, since: date, cfg: Settings
+) -> tuple[list[str], dict[str, list[str | None]]]:
     bt, cc, sl = code_map("BUSI_TYPE_CODE"), code_map("CMPL_CLASS_CODE"), code_map("CMPL_SUB_CODE")
     with psycopg.connect(warehouse_dsn(cfg)) as conn:
         rows = conn.execute(HISTORY_SQL, {"until": until, "since": since}).fetchall()
@@ -48,32 +71,34 @@ def labelled_history(until: date, since: date, cfg: Settings) -> tuple[list[str]
     return texts, labels
 
 
-def train_models(until: date, *, since: date | None = None, cfg: Settings | None = None,
-                 cv_folds: int = 0) -> dict[str, Any]:
+def train_models(
+    until: date, *, since: date | None = None, cfg: Settings | None = None, cv_folds: int = 0
+) -> dict[str, Any]:
     """Fit IDF + classifier on history before ``until``; save them and make them current."""
     from grid_appeals.text import artifacts, classifier
     from grid_appeals.text.features import doc_tokens, make_doc
     from grid_appeals.text.keywords import IdfModel
-    from grid_appeals.text.seed_corpus import load_seed_corpus, seed_labels
 
     cfg = cfg or settings()
     t0 = time.perf_counter()
     since = since or date(until.year - 2, until.month, 1)
-    texts, labels = labelled_history(until, since, cfg)
-    seed = load_seed_corpus()
-    seed_lab = seed_labels(seed)
-    for _ in range(SEED_REPEAT):
-        texts += [r.text for r in seed]
-        for target in labels:
-            labels[target] += seed_lab[target]
+    history, history_labels = labelled_history(until, since, cfg)
+    texts, labels = with_seed_corpus(history, history_labels)
     idf = IdfModel.fit(doc_tokens(make_doc(t)) for t in texts)
     idf_file = idf.save(artifacts.idf_path(cfg))
-    model = classifier.train(texts, labels, cv_folds=cv_folds,
-                             version=f"appeal-text-{until:%Y%m%d}-n{len(texts)}")
+    model = classifier.train(
+        texts, labels, cv_folds=cv_folds, version=f"appeal-text-{until:%Y%m%d}-n{len(texts)}"
+    )
     path = model.save(artifacts.model_path(model.version, cfg))
     artifacts.set_current_model(model.version, cfg)
-    out = {"model_version": model.version, "model_file": str(path), "idf_file": str(idf_file),
-           "training_texts": len(texts), "history_texts": len(texts) - SEED_REPEAT * len(seed),
-           "seconds": round(time.perf_counter() - t0, 1), "metrics": model.metadata.get("metrics")}
+    out = {
+        "model_version": model.version,
+        "model_file": str(path),
+        "idf_file": str(idf_file),
+        "training_texts": len(texts),
+        "history_texts": len(history),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "metrics": model.metadata.get("metrics"),
+    }
     log.info("trained %s", out)
     return out

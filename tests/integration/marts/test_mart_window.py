@@ -42,6 +42,7 @@ MART_TABLES = {
     "marts.fct_frequent_outage_areas": "area_day_id",
     "marts.fct_appeal_chains": "chain_id",
     "marts.fct_satisfaction_monthly": "satisfaction_cell_id",
+    "marts.fct_agent_performance_monthly": "agent_month_id",
 }
 
 

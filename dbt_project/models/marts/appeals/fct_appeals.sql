@@ -4,6 +4,7 @@
     unique_key='work_order_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    pre_hook="{{ stage_appeals_to_rebuild() }}",
     indexes=[
       {'columns': ['work_order_id'], 'unique': True},
       {'columns': ['accepted_date']},
@@ -25,13 +26,16 @@
 -#}
 with work_orders as (
 
+    -- a windowed run reads exactly the orders staged by its pre_hook (loaded in the window + those
+    -- whose late context changed) by primary key, so its cost follows the day's loads, not history.
+    -- `= any(array(...))` is a plain restriction the planner pushes into the staging view's scan of
+    -- raw (primary-key index); an `in (subquery)` semi-join is not pushed past the view's 8 code
+    -- joins (from_collapse_limit) and decodes every raw order first
     select * from {{ ref('stg_95598__work_orders') }}
-    where {{ in_window('loaded_for_date') }}
     {% if is_incremental() and has_window() -%}
-    union all
-    select * from {{ ref('stg_95598__work_orders') }}
-    where work_order_id in ({{ context_changed_orders() }})
-      and not {{ in_window('loaded_for_date') }}
+    where work_order_id = any(array(select work_order_id from {{ appeals_to_rebuild() }}))
+    {%- else -%}
+    where {{ in_window('loaded_for_date') }}
     {%- endif %}
 
 ),
@@ -47,7 +51,7 @@ all_orders as (
     union all
     select t.work_order_id, t.customer_id, t.transformer_area_id, t.accepted_at, t.agent_business_type
     from {{ this }} as t
-    where t.customer_id in (select customer_id from work_orders)
+    where t.customer_id = any(array(select distinct customer_id from work_orders where customer_id is not null))
       and t.accepted_at >= (select min(accepted_at) from work_orders) - interval '366 days'
       and t.work_order_id not in (select work_order_id from work_orders)
     {%- else -%}
@@ -59,10 +63,23 @@ all_orders as (
 
 latest_text as (
 
+    -- the latest nlp version of each order: per rebuilt order by primary key (app_no, version_ts)
+    -- in a windowed run, one pass over all versions otherwise
+    {% if is_incremental() and has_window() -%}
+    select txt.*
+    from {{ appeals_to_rebuild() }} as r
+    cross join lateral (
+        select * from {{ ref('stg_nlp__appeal_text') }} as t
+        where t.work_order_id = r.work_order_id
+        order by t.version_at desc
+        limit 1
+    ) as txt
+    {%- else -%}
     select distinct on (work_order_id) *
     from {{ ref('stg_nlp__appeal_text') }}
     where work_order_id in (select work_order_id from work_orders)
     order by work_order_id, version_at desc
+    {%- endif %}
 
 ),
 

@@ -1,9 +1,30 @@
 {#- Staff performance (agents by id only, no names): workload, call handling time, on-time rate and
-    satisfaction of the orders they accepted, with the month's ranking on satisfaction. -#}
-with calls as (
+    satisfaction of the orders they accepted, with the month's ranking on satisfaction.
+    Incremental by month: a windowed run rebuilds whole the months its loads touched
+    (macro affected_appeal_months); a build without a window rebuilds every month. -#}
+{{
+  config(
+    materialized='incremental',
+    unique_key='year_month',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['agent_month_id'], 'unique': True}, {'columns': ['year_month']}]
+  )
+}}
+with appeals as (
 
+    {{ appeals_of_affected_months() }}
+
+),
+
+calls as (
+
+    -- the calls of those appeals only (index on raw s_comm_rec.app_no, dbt_project.yml on-run-start)
     select * from {{ ref('stg_95598__calls') }}
     where agent_id is not null
+      {% if is_incremental() and has_window() -%}
+      and work_order_id in (select work_order_id from appeals)
+      {%- endif %}
 
 ),
 
@@ -12,12 +33,6 @@ first_call as (
     select distinct on (work_order_id) work_order_id, agent_id, call_seconds
     from calls
     order by work_order_id, call_started_at
-
-),
-
-appeals as (
-
-    select * from {{ ref('fct_appeals') }}
 
 ),
 

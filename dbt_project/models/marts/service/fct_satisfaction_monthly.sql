@@ -1,8 +1,20 @@
 {#- 满意度分析: follow-up-visit satisfaction by month × city × county × business type × complaint
-    class × channel. Scores: 满意 1, 基本满意 0.5, 不满意 0. -#}
+    class × channel. Scores: 满意 1, 基本满意 0.5, 不满意 0.
+    Incremental by month: a windowed run rebuilds whole the months its loads touched
+    (macro affected_appeal_months); a build without a window rebuilds every month. -#}
+{{
+  config(
+    materialized='incremental',
+    unique_key='year_month',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['satisfaction_cell_id'], 'unique': True}, {'columns': ['year_month']}]
+  )
+}}
+-- depends_on: {{ ref('stg_95598__calls') }} (months of late calls, macro affected_appeal_months)
 with appeals as (
 
-    select * from {{ ref('fct_appeals') }}
+    select * from ({{ appeals_of_affected_months() }}) as a
     where satisfaction is not null
 
 )
