@@ -31,6 +31,15 @@ def _marts(args: argparse.Namespace) -> int:
     return 0 if report.passed() else 1
 
 
+def _sim_text(args: argparse.Namespace) -> int:
+    from grid_appeals.evaluate.sim_text import sim_text_stats
+
+    stats = sim_text_stats(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to),
+                           examples=args.examples)
+    print(stats.render())
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``report`` with its ``defects`` sub-command (other evaluation reports can join later)."""
     report = sub.add_parser("report", help="evaluation reports against the simulator's ground truth")
@@ -46,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="first propensity run date judged (default: the window's midpoint)")
     m.add_argument("--out", default=None, help="folder for the .md/.json report (default var/<prefix>/reports)")
     m.set_defaults(func=_marts)
+    t = rsub.add_parser("sim-text", help="breadth of the simulated appeal text (distinct ratio, vocabulary, examples)")
+    t.add_argument("--from", dest="date_from", required=True, help="first creation day, YYYY-MM-DD")
+    t.add_argument("--to", dest="date_to", required=True, help="last creation day (inclusive), YYYY-MM-DD")
+    t.add_argument("--examples", type=int, default=20, help="example texts to print")
+    t.set_defaults(func=_sim_text)
     from grid_appeals.evaluate.text_eval import register_text_eval
 
     register_text_eval(rsub)
