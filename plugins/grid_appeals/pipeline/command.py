@@ -8,6 +8,9 @@ from datetime import date
 
 def _run(args: argparse.Namespace) -> int:
     from grid_appeals.pipeline.backfill import backfill
+    from grid_appeals.warehouse.bootstrap import bootstrap
+
+    bootstrap()  # idempotent (~0.5 s): a backfill into a fresh deployment needs the schemas and ledger
 
     report = backfill(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to),
                       sources=args.sources, mart=not args.no_mart, jobs=args.jobs)
