@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 
 import pandas as pd
@@ -58,6 +59,10 @@ class CaptureReport:
 
     table: pd.DataFrame
     rows: pd.DataFrame
+    # quarantined rows whose key has no injected defect: the contract rejected valid data (or the
+    # simulator made a defect it did not record) — columns entity, row_key, failures
+    unexplained: pd.DataFrame = dataclass_field(default_factory=lambda: pd.DataFrame(
+        columns=["entity", "row_key", "failures"]))
 
     def render(self) -> str:
         lines = [f"{'kind':<18}{'defects':>9}{'captured':>10}{'capture %':>11}  how"]
@@ -68,6 +73,10 @@ class CaptureReport:
             lines.append(f"\n{len(missed)} missed, first ones:")
             lines += [f"  {m.sim_date} {m.entity} {m.row_key} {m.kind} ({m.detail})"
                       for m in missed.head(20).itertuples()]
+        lines.append(f"\nquarantined without an injected defect: {len(self.unexplained)} rows")
+        if len(self.unexplained):
+            reasons = self.unexplained.explode("failures").groupby(["entity", "failures"]).size()
+            lines += [f"  {e} {f}: {n}" for (e, f), n in reasons.sort_values(ascending=False).head(20).items()]
         return "\n".join(lines)
 
 
@@ -191,4 +200,16 @@ def defect_capture(first: date, last: date, *, cfg: Settings | None = None) -> C
                                                                          s.value_counts().items())))
         table["capture_pct"] = 100.0 * table["captured"] / table["defects"]
         table = table.reset_index()[["kind", "defects", "captured", "capture_pct", "how"]]
-    return CaptureReport(table=table, rows=rows)
+    return CaptureReport(table=table, rows=rows, unexplained=_unexplained(truth, quarantined))
+
+
+def _unexplained(truth: pd.DataFrame, quarantined: dict[str, dict[str, list[str]]]) -> pd.DataFrame:
+    """Quarantined rows of the mapped entities whose key the simulator never broke (any defect kind,
+    any day of the window: a late row is quarantined on its arrival day)."""
+    broken: dict[str, set[str]] = {}
+    for entity, row_key in zip(truth["entity"], truth["row_key"], strict=True):
+        for key in ENTITY_MAP.get(entity, ()):
+            broken.setdefault(key, set()).add(row_key)
+    rows = [(key, k, sorted(set(f))) for key, agg in quarantined.items() for k, f in agg.items()
+            if k not in broken.get(key, set()) and ENCODING_REASON not in f]
+    return pd.DataFrame(rows, columns=["entity", "row_key", "failures"])

@@ -18,6 +18,9 @@ from grid_appeals.simulate.rng import day_rng
 
 HALL_BUSINESS = {"01": "缴费", "02": "新装", "03": "增容", "04": "过户", "05": "咨询", "06": "发票", "07": "故障报修",
                  "08": "校验", "09": "销户", "10": "其他"}
+# halls open 8:30; tickets are issued until 17:30 and called until 19:00 (overtime on a bad day);
+# whoever is still queueing then leaves uncalled (no call/finish time, 过号)
+LAST_CALL = 19 * 60.0
 HALL_BUSI_P = [0.34, 0.08, 0.04, 0.1, 0.2, 0.08, 0.03, 0.03, 0.03, 0.07]
 
 
@@ -61,19 +64,25 @@ def _tickets(ctx: SimContext, d: date) -> pd.DataFrame:
         free = np.full(windows, 8.5 * 60.0)
         call = np.empty(n)
         win = np.empty(n, dtype=np.int64)
+        left = np.zeros(n, dtype=bool)  # still queueing at the last call: gave up, never called
         for i in range(n):
             w = int(np.argmin(free))
             call[i] = max(arr[i], free[w])
             win[i] = w
+            if call[i] > LAST_CALL:
+                left[i] = True
+                continue
             free[w] = call[i] + service[i]
-        no_show = rng.random(n) < 0.03
+        no_show = (rng.random(n) < 0.03) | left
         cust = rng.integers(0, ctx.world.n_customers, n)
         parts.append({
             "ticket_no": np.char.add(f"{d:%Y%m%d}{hi:03d}", np.char.zfill(np.arange(1, n + 1).astype(str), 4)),
             "hall_idx": np.full(n, hi), "busi": np.array(list(HALL_BUSINESS))[rng.choice(10, n, p=HALL_BUSI_P)],
-            "take": arr, "call": call, "finish": call + np.where(no_show, 0, service),
+            "take": arr, "call": np.where(left, np.nan, call),
+            "finish": np.where(left, np.nan, call + np.where(no_show, 0, service)),
             "window": win + 1, "staff": np.char.add(hall["hall_no"][-4:], np.char.zfill((win + 1).astype(str), 2)),
-            "appoint": rng.random(n) < 0.08, "no_show": no_show, "wait_min": np.round(call - arr, 1), "cust_idx": cust,
+            "appoint": rng.random(n) < 0.08, "no_show": no_show, "cust_idx": cust,
+            "wait_min": np.round(np.where(left, LAST_CALL, call) - arr, 1),  # who left waited until the last call
         })
     df = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
     for k in ("take", "call", "finish"):

@@ -87,7 +87,11 @@ def _wkst_state(ctx: SimContext, orders: pd.DataFrame, cutoff_by_day: dict[date,
     out["visit_satisfaction"] = st["satisfaction"]
     fin = ~st["finish"].isna()
     out["arrive_minutes"] = np.where(~st["arrive"].isna(), np.round(orders["wait_min"], 1), np.nan)
-    out["repair_minutes"] = np.where(fin & (orders["busi"] == "故障报修"), np.round(orders["fix_min"], 1), np.nan)
+    # 修复时长 = on site → finished (power back): a crew that arrives after an outage was restored
+    # remotely still logs its short site visit, never a negative duration
+    on_site = (pd.DatetimeIndex(st["finish"]) - pd.DatetimeIndex(st["arrive"])).total_seconds().to_numpy() / 60
+    out["repair_minutes"] = np.where(fin & (orders["busi"] == "故障报修") & ~st["arrive"].isna(),
+                                     np.round(on_site, 1), np.nan)
     kinds = {"故障报修": "repair", "业务咨询": "consult", "服务申请": "apply", "投诉": "complaint", "举报": "report"}
     ops = []
     for k, b, f, sat, ft in zip(orders["key"].to_numpy(), orders["busi"].to_numpy(dtype=object), fin.to_numpy(),
@@ -240,10 +244,13 @@ def _simulate_day(ctx: SimContext, d: date, cfg: Settings, ledger: frozenset[dat
     rows, truth = _wkst_rows(ctx, new_o, st, d)
     for a in new_o.loc[new_o["delay"] > 0, "app_no"]:
         defects.append(("wkst", a, "late_row", f"written {d}"))
+    # the telephony system records the real caller and call time: call records come from the rows
+    # before the agents' typos and bad timestamps are injected into the work orders
+    clean = rows[["app_no", "source_code", "calling_no", "handle_time"]].copy()
     rows = _apply_wkst_defects(ctx, rows, new_o["key"].to_numpy(), d, defects)
     counts["arc_s_95598_wkst.insert"] = ops.replace(c95, "arc_s_95598_wkst", "app_no", rows)
     # ---- call records for phone orders written today ---------------------------------------------
-    ph = rows[rows["source_code"] == "01"].drop_duplicates("app_no")
+    ph = clean[clean["source_code"] == "01"].drop_duplicates("app_no")
     hs = pd.DatetimeIndex(ph["handle_time"])
     dur = (hash_uniform(np.arange(len(ph)) + d.toordinal() * 100000, ctx.seed, 71) * 600 + 60).astype(int)
     comm = pd.DataFrame({"comm_id": "C" + ph["app_no"].astype(str), "app_no": ph["app_no"], "calling_no": ph["calling_no"],

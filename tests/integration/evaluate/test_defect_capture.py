@@ -71,8 +71,18 @@ def test_capture_at_least_99_percent_per_kind(loaded: Settings) -> None:
         assert "quarantined" in table.at[kind, "how"]
 
 
+def test_nothing_valid_is_quarantined(loaded: Settings) -> None:
+    """The other direction: every quarantined row carries a defect the simulator injected. A valid
+    row rejected by a contract (or an invalid one the simulator made without recording it) would
+    be lost data that no capture rate shows — e.g. negative 修复时长 of crews arriving after a remote
+    restore, or hall tickets called after midnight, both found this way."""
+    report = defect_capture(FIRST, LAST, cfg=loaded)
+    assert report.unexplained.empty, report.render()
+
+
 def test_report_cli_prints_the_table(loaded: Settings, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setenv("GRID_DB_PREFIX", PREFIX)
     assert main(["report", "defects", "--from", str(FIRST), "--to", str(LAST)]) == 0
     out = capsys.readouterr().out
     assert "truncated_gzip" in out and "100.0%" in out
+    assert "quarantined without an injected defect: 0 rows" in out
