@@ -14,7 +14,8 @@ def _run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     counts = simulate(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to), scale=args.scale,
-                      seed=args.seed, defects=DefectRates.none() if args.no_defects else None, progress=True)
+                      seed=args.seed, defects=DefectRates.none() if args.no_defects else None, progress=True,
+                      surge_rate=args.surge_rate)
     print(json.dumps(counts, ensure_ascii=False, indent=1))
     print(f"done in {time.perf_counter() - t0:.1f}s")
     return 0
@@ -27,4 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", default="small", choices=["tiny", "small", "province"])
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--no-defects", action="store_true", help="generate clean data (no injected defects)")
+    p.add_argument("--surge-rate", type=float, default=None,
+                   help="daily chance a planted hot-spot surge starts (default 0.1); more gives an evaluation "
+                        "of hot-spot detection more surges to find")
     p.set_defaults(func=_run)
