@@ -119,7 +119,9 @@ def _completions(ctx: SimContext, first: date, last: date) -> pd.DataFrame:
         ap = expansion.applications(ctx, c)
         if len(ap):
             t, on = _connect_days(ctx, c)
-            m = (on >= first.toordinal()) & (on <= last.toordinal())
+            # steps later than LOOKBACK days after creation are never simulated (s_app stays at the
+            # state it had then): such an application connects no customer either
+            m = (on >= first.toordinal()) & (on <= last.toordinal()) & (on <= c.toordinal() + expansion.LOOKBACK)
             if m.any():
                 parts.append(ap.loc[m, ["key", "app_no", "cust_idx", "type_code", "contract_cap"]].assign(t=t[m], on=on[m]))
         c += timedelta(days=1)
