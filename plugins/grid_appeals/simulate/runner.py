@@ -12,6 +12,9 @@ of a row is "as of the latest simulated day within its horizon" where the simula
 ledger of earlier runs plus the whole requested range, so the result does not depend on the order
 in which days are generated, and rows written in this run are already final (no per-day UPDATE
 pass over the look-back window; only rows from earlier runs get one UPDATE pass per run).
+Customers follow the same rule at table level: c_cons/c_mp are the base as of the latest ledger
+day, and a run rewrites only the customers changed since the previous latest day
+(``_customer_changes``; the fold of changes is computed once, before forking — see customers.py).
 """
 
 from __future__ import annotations
