@@ -50,11 +50,37 @@ NEW_CONS_BASE = 6_500_000_000
 NEW_MP_BASE = 65_000_000_000_000
 NEW_KEY = 10**12  # name/phone/address key space of new customers (existing ones use their index)
 RESIDENTIAL = ("201", "202")
-CONS_COLS = ["cons_no", "cons_name", "elec_type_code", "trade_code", "volt_code", "contract_cap", "urban_rural_flag",
-             "org_no", "tg_no", "line_no", "rca_flag", "status_code", "elec_addr", "mobile", "build_date", "ps_date",
-             "cancel_date", "upd_time"]
+CONS_COLS = [
+    "cons_no",
+    "cons_name",
+    "elec_type_code",
+    "trade_code",
+    "volt_code",
+    "contract_cap",
+    "urban_rural_flag",
+    "org_no",
+    "tg_no",
+    "line_no",
+    "rca_flag",
+    "status_code",
+    "elec_addr",
+    "mobile",
+    "build_date",
+    "ps_date",
+    "cancel_date",
+    "upd_time",
+]
 MP_COLS = ["mp_no", "cons_no", "tg_no", "meter_asset_no", "t_factor", "inst_date"]
-TRUTH_COLS = ["change_date", "change_time", "cons_no", "kind", "column_name", "old_value", "new_value", "event_ref"]
+TRUTH_COLS = [
+    "change_date",
+    "change_time",
+    "cons_no",
+    "kind",
+    "column_name",
+    "old_value",
+    "new_value",
+    "event_ref",
+]
 KIND_ORDER = ["cancel", "capacity", "prepaid", "mobile", "address"]
 
 
@@ -65,7 +91,9 @@ def _office_time(keys: np.ndarray, seed: int, salt: int, d: date) -> pd.Datetime
 
 
 def _dates(ordinals: np.ndarray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(pd.Timestamp("0001-01-01") + pd.to_timedelta(np.asarray(ordinals, np.int64) - 1, unit="D"))
+    return pd.DatetimeIndex(
+        pd.Timestamp("0001-01-01") + pd.to_timedelta(np.asarray(ordinals, np.int64) - 1, unit="D")
+    )
 
 
 def cons_rows(w: World, idx: np.ndarray) -> pd.DataFrame:
@@ -84,30 +112,53 @@ def cons_rows(w: World, idx: np.ndarray) -> pd.DataFrame:
     last = pd.DatetimeIndex(np.where(status == 9, cancel, ps))
     elec = cf["elec_type_code"]
     res = elec.isin(RESIDENTIAL)
-    return pd.DataFrame({
-        "cons_no": cf["cons_no"], "cons_name": cf["cons_name"], "elec_type_code": elec,
-        "trade_code": np.where(res, "9900", "0700"), "volt_code": cf["volt_code"],
-        "contract_cap": np.where(res, 8.0, np.where(elec == "100", 630.0, 30.0)),
-        "urban_rural_flag": np.where(cf["urban"], "1", "2"), "org_no": cf["org_no"], "tg_no": cf["tg_no"],
-        "line_no": cf["line_no"], "rca_flag": cf["rca_flag"].astype(str), "status_code": status.astype(str),
-        "elec_addr": cf["elec_addr"], "mobile": cf["mobile"], "build_date": build.strftime("%Y-%m-%d"),
-        "ps_date": ps.strftime("%Y-%m-%d"),
-        "cancel_date": np.where(status == 9, cancel.strftime("%Y-%m-%d"), None),
-        "upd_time": _office_time(idx, w.seed, 402, EPOCH) - pd.Timestamp(EPOCH) + last,
-    })
+    return pd.DataFrame(
+        {
+            "cons_no": cf["cons_no"],
+            "cons_name": cf["cons_name"],
+            "elec_type_code": elec,
+            "trade_code": np.where(res, "9900", "0700"),
+            "volt_code": cf["volt_code"],
+            "contract_cap": np.where(res, 8.0, np.where(elec == "100", 630.0, 30.0)),
+            "urban_rural_flag": np.where(cf["urban"], "1", "2"),
+            "org_no": cf["org_no"],
+            "tg_no": cf["tg_no"],
+            "line_no": cf["line_no"],
+            "rca_flag": cf["rca_flag"].astype(str),
+            "status_code": status.astype(str),
+            "elec_addr": cf["elec_addr"],
+            "mobile": cf["mobile"],
+            "build_date": build.strftime("%Y-%m-%d"),
+            "ps_date": ps.strftime("%Y-%m-%d"),
+            "cancel_date": np.where(status == 9, cancel.strftime("%Y-%m-%d"), None),
+            "upd_time": _office_time(idx, w.seed, 402, EPOCH) - pd.Timestamp(EPOCH) + last,
+        }
+    )
 
 
 def mp_rows(mp_no: pd.Series, cons_no: pd.Series, tg_no: pd.Series, inst_date: pd.Series) -> pd.DataFrame:
     """``c_mp`` rows: the metering point of each customer (installed at power-on)."""
-    return pd.DataFrame({"mp_no": mp_no, "cons_no": cons_no, "tg_no": tg_no,
-                         "meter_asset_no": "3330001" + mp_no.str[-10:], "t_factor": 1, "inst_date": inst_date})
+    return pd.DataFrame(
+        {
+            "mp_no": mp_no,
+            "cons_no": cons_no,
+            "tg_no": tg_no,
+            "meter_asset_no": "3330001" + mp_no.str[-10:],
+            "t_factor": 1,
+            "inst_date": inst_date,
+        }
+    )
 
 
 def _connect_days(ctx: SimContext, c: date) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Time and day (ordinal) of the 装表接电 step of each application created on c (cached)."""
+
     def build() -> tuple[pd.DatetimeIndex, np.ndarray]:
         t = pd.DatetimeIndex([s[CONNECT_STEP] for s in expansion.applications(ctx, c)["steps"]]).floor("s")
-        return t, t.normalize().to_numpy().astype("datetime64[D]").astype(np.int64) + date(1970, 1, 1).toordinal()
+        return t, t.normalize().to_numpy().astype("datetime64[D]").astype(np.int64) + date(
+            1970, 1, 1
+        ).toordinal()
+
     return ctx.cached(("app_connect", c), build)
 
 
@@ -121,15 +172,33 @@ def _completions(ctx: SimContext, first: date, last: date) -> pd.DataFrame:
             t, on = _connect_days(ctx, c)
             # steps later than LOOKBACK days after creation are never simulated (s_app stays at the
             # state it had then): such an application connects no customer either
-            m = (on >= first.toordinal()) & (on <= last.toordinal()) & (on <= c.toordinal() + expansion.LOOKBACK)
+            m = (
+                (on >= first.toordinal())
+                & (on <= last.toordinal())
+                & (on <= c.toordinal() + expansion.LOOKBACK)
+            )
             if m.any():
-                parts.append(ap.loc[m, ["key", "app_no", "cust_idx", "type_code", "contract_cap"]].assign(t=t[m], on=on[m]))
+                parts.append(
+                    ap.loc[m, ["key", "app_no", "cust_idx", "type_code", "contract_cap"]].assign(
+                        t=t[m], on=on[m]
+                    )
+                )
         c += timedelta(days=1)
     if not parts:
-        return pd.DataFrame({"key": np.zeros(0, np.int64), "app_no": [], "cust_idx": np.zeros(0, np.int64),
-                             "type_code": [], "contract_cap": np.zeros(0), "t": pd.DatetimeIndex([]),
-                             "on": np.zeros(0, np.int64)})
-    return pd.concat(parts, ignore_index=True).sort_values(["on", "key"], kind="stable").reset_index(drop=True)
+        return pd.DataFrame(
+            {
+                "key": np.zeros(0, np.int64),
+                "app_no": [],
+                "cust_idx": np.zeros(0, np.int64),
+                "type_code": [],
+                "contract_cap": np.zeros(0),
+                "t": pd.DatetimeIndex([]),
+                "on": np.zeros(0, np.int64),
+            }
+        )
+    return (
+        pd.concat(parts, ignore_index=True).sort_values(["on", "key"], kind="stable").reset_index(drop=True)
+    )
 
 
 def new_uid(app_keys: np.ndarray) -> np.ndarray:
@@ -152,19 +221,36 @@ def _new_customers(ctx: SimContext, ap: pd.DataFrame) -> pd.DataFrame:
     typ = ap["type_code"].to_numpy().astype(str)
     cap = ap["contract_cap"].to_numpy().astype(float)
     u = hash_uniform(uid, s, 410)
-    elec = np.select([typ == "101", typ == "102"], [np.where(urban, "202", "201"), np.where(~urban & (u < 0.3), "300", "403")],
-                     np.where(cap >= 315, "100", "403"))
-    volt = np.select([typ == "101", typ == "102"], [np.where(cap > 10, "AC03802", "AC02202"), "AC03802"], "AC00101")
+    elec = np.select(
+        [typ == "101", typ == "102"],
+        [np.where(urban, "202", "201"), np.where(~urban & (u < 0.3), "300", "403")],
+        np.where(cap >= 315, "100", "403"),
+    )
+    volt = np.select(
+        [typ == "101", typ == "102"], [np.where(cap > 10, "AC03802", "AC02202"), "AC03802"], "AC00101"
+    )
     rca = np.where(typ == "101", 1, np.where(typ == "102", (hash_uniform(uid, s, 411) < 0.5).astype(int), 0))
     mean = np.array([ELEC_TYPES[e][2] for e in elec]) if len(elec) else np.zeros(0)
     z = np.sqrt(-2 * np.log(1 - hash_uniform(uid, s, 412))) * np.cos(2 * np.pi * hash_uniform(uid, s, 413))
-    return pd.DataFrame({
-        "uid": uid, "app_no": ap["app_no"].to_numpy(), "anchor": anchor, "area_idx": area, "urban": urban,
-        "elec_type_code": elec, "volt_code": volt, "contract_cap": cap, "rca_flag": rca,
-        "kwh": mean * np.exp(0.45 * z), "digital": np.clip(hash_uniform(uid, s, 414) * 0.6 + np.where(urban, 0.4, 0.2), 0, 1),
-        "t": pd.DatetimeIndex(ap["t"]),
-        "connect_date": np.array([date.fromordinal(int(x)) for x in ap["on"]], dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "uid": uid,
+            "app_no": ap["app_no"].to_numpy(),
+            "anchor": anchor,
+            "area_idx": area,
+            "urban": urban,
+            "elec_type_code": elec,
+            "volt_code": volt,
+            "contract_cap": cap,
+            "rca_flag": rca,
+            "kwh": mean * np.exp(0.45 * z),
+            "digital": np.clip(hash_uniform(uid, s, 414) * 0.6 + np.where(urban, 0.4, 0.2), 0, 1),
+            "t": pd.DatetimeIndex(ap["t"]),
+            "connect_date": (ap["on"].to_numpy().astype(np.int64) - date(1970, 1, 1).toordinal()).astype(
+                "datetime64[D]"
+            ),
+        }
+    )
 
 
 def new_cons_rows(w: World, nc: pd.DataFrame) -> pd.DataFrame:
@@ -178,32 +264,58 @@ def new_cons_rows(w: World, nc: pd.DataFrame) -> pd.DataFrame:
     elec = nc["elec_type_code"].to_numpy().astype(str)
     res = np.isin(elec, RESIDENTIAL)
     person = names.person_names(key, w.seed)
-    biz = np.array([*names.COMMUNITY, *names.STREET_HEADS], dtype=object)[uid % 63] + np.array(
-        ["商贸有限公司", "便利店", "餐饮店", "农业合作社", "建材厂", "物业管理有限公司", "机械厂"], dtype=object)[uid % 7]
+    biz = (
+        np.array([*names.COMMUNITY, *names.STREET_HEADS], dtype=object)[uid % 63]
+        + np.array(
+            ["商贸有限公司", "便利店", "餐饮店", "农业合作社", "建材厂", "物业管理有限公司", "机械厂"],
+            dtype=object,
+        )[uid % 7]
+    )
     day = pd.DatetimeIndex(nc["t"]).strftime("%Y-%m-%d")
-    return pd.DataFrame({
-        "cons_no": (NEW_CONS_BASE + uid).astype(str), "cons_name": np.where(res, person, biz), "elec_type_code": elec,
-        "trade_code": np.where(res, "9900", "0700"), "volt_code": nc["volt_code"].to_numpy(),
-        "contract_cap": nc["contract_cap"].to_numpy(), "urban_rural_flag": np.where(nc["urban"], "1", "2"),
-        "org_no": w.stations["org_no"].to_numpy()[st], "tg_no": a["tg_no"].to_numpy()[area],
-        "line_no": w.lines["line_no"].to_numpy()[a["line_idx"].to_numpy()[area]],
-        "rca_flag": nc["rca_flag"].astype(str).to_numpy(), "status_code": "1",
-        "elec_addr": names.addresses(key, w.seed, ("陕西省" + w.cities["name"]).to_numpy()[city],
-                                     w.stations["county_name"].to_numpy()[st], w.stations["town"].to_numpy()[st],
-                                     nc["urban"].to_numpy()),
-        "mobile": names.mobiles(key, w.seed), "build_date": day, "ps_date": day, "cancel_date": None,
-        "upd_time": pd.DatetimeIndex(nc["t"]),
-    })
+    return pd.DataFrame(
+        {
+            "cons_no": (NEW_CONS_BASE + uid).astype(str),
+            "cons_name": np.where(res, person, biz),
+            "elec_type_code": elec,
+            "trade_code": np.where(res, "9900", "0700"),
+            "volt_code": nc["volt_code"].to_numpy(),
+            "contract_cap": nc["contract_cap"].to_numpy(),
+            "urban_rural_flag": np.where(nc["urban"], "1", "2"),
+            "org_no": w.stations["org_no"].to_numpy()[st],
+            "tg_no": a["tg_no"].to_numpy()[area],
+            "line_no": w.lines["line_no"].to_numpy()[a["line_idx"].to_numpy()[area]],
+            "rca_flag": nc["rca_flag"].astype(str).to_numpy(),
+            "status_code": "1",
+            "elec_addr": names.addresses(
+                key,
+                w.seed,
+                ("陕西省" + w.cities["name"]).to_numpy()[city],
+                w.stations["county_name"].to_numpy()[st],
+                w.stations["town"].to_numpy()[st],
+                nc["urban"].to_numpy(),
+            ),
+            "mobile": names.mobiles(key, w.seed),
+            "build_date": day,
+            "ps_date": day,
+            "cancel_date": None,
+            "upd_time": pd.DatetimeIndex(nc["t"]),
+        }
+    )
 
 
 def new_mp_rows(nc: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     mp = pd.Series((NEW_MP_BASE + nc["uid"].to_numpy().astype(np.int64)).astype(str))
-    return mp_rows(mp, rows["cons_no"].reset_index(drop=True), rows["tg_no"].reset_index(drop=True),
-                   rows["build_date"].reset_index(drop=True))
+    return mp_rows(
+        mp,
+        rows["cons_no"].reset_index(drop=True),
+        rows["tg_no"].reset_index(drop=True),
+        rows["build_date"].reset_index(drop=True),
+    )
 
 
 def _pool(ctx: SimContext, name: str) -> np.ndarray:
     """Existing customers eligible for a kind of change (static: from the world alone)."""
+
     def build() -> np.ndarray:
         w = ctx.world
         live = w.cust_status == 1
@@ -215,6 +327,7 @@ def _pool(ctx: SimContext, name: str) -> np.ndarray:
         if name == "non_residential":
             return np.flatnonzero(live & ~np.isin(elec, RESIDENTIAL))
         return np.flatnonzero(live)
+
     return ctx.cached(("cust_pool", name), build)
 
 
@@ -242,21 +355,31 @@ def _candidates(ctx: SimContext, d: date, up: pd.DataFrame) -> pd.DataFrame:
     post = _pool(ctx, "postpaid")
     years = (d.toordinal() - EPOCH.toordinal()) / 365.25
     idx, kind = [], []
-    for k, pool, rate in (("cancel", live, rates.cancel), ("prepaid", post, rates.prepaid * (1 + rates.prepaid_trend) ** years),
-                          ("mobile", live, rates.mobile), ("address", live, rates.address)):
+    for k, pool, rate in (
+        ("cancel", live, rates.cancel),
+        ("prepaid", post, rates.prepaid * (1 + rates.prepaid_trend) ** years),
+        ("mobile", live, rates.mobile),
+        ("address", live, rates.address),
+    ):
         n = rng.poisson(rate * len(pool)) if len(pool) else 0
         idx.append(pool[rng.integers(0, len(pool), n)] if n else np.zeros(0, np.int64))
         kind += [k] * n
     m = sum(len(x) for x in idx)
     key = d.toordinal() * 1_000_000 + np.arange(m + len(up), dtype=np.int64)
-    ev = {"idx": np.concatenate([*idx, up["cust_idx"].to_numpy().astype(np.int64)]),
-          "kind": np.array(kind + ["capacity"] * len(up), dtype=object),
-          "cap": np.concatenate([np.full(m, np.nan), up["contract_cap"].to_numpy().astype(float)]),
-          "type_code": np.concatenate([np.full(m, None, dtype=object), up["type_code"].to_numpy(dtype=object)]),
-          "event_ref": np.concatenate([np.full(m, None, dtype=object), up["app_no"].to_numpy(dtype=object)]),
-          "t": np.concatenate([_office_time(key[:m], ctx.seed, 421, d).to_numpy(),
-                               pd.DatetimeIndex(up["t"]).to_numpy().astype("datetime64[ns]")]),
-          "key": key}
+    ev = {
+        "idx": np.concatenate([*idx, up["cust_idx"].to_numpy().astype(np.int64)]),
+        "kind": np.array(kind + ["capacity"] * len(up), dtype=object),
+        "cap": np.concatenate([np.full(m, np.nan), up["contract_cap"].to_numpy().astype(float)]),
+        "type_code": np.concatenate([np.full(m, None, dtype=object), up["type_code"].to_numpy(dtype=object)]),
+        "event_ref": np.concatenate([np.full(m, None, dtype=object), up["app_no"].to_numpy(dtype=object)]),
+        "t": np.concatenate(
+            [
+                _office_time(key[:m], ctx.seed, 421, d).to_numpy(),
+                pd.DatetimeIndex(up["t"]).to_numpy().astype("datetime64[ns]"),
+            ]
+        ),
+        "key": key,
+    }
     order = np.lexsort((key, np.array([KIND_ORDER.index(k) for k in ev["kind"]], dtype=np.int64)))
     return pd.DataFrame({k: v[order] for k, v in ev.items()})
 
@@ -275,7 +398,7 @@ def _corrected(addr: str, key: int, seed: int) -> str:
         return addr + "附1号"
     old = int(m.group(1))
     new = old + 1 + int(hash_uniform(np.array([key]), seed, 422)[0] * 20)
-    return addr[:m.start(1)] + str(new) + addr[m.end(1):]
+    return addr[: m.start(1)] + str(new) + addr[m.end(1) :]
 
 
 @dataclass
@@ -287,7 +410,11 @@ class Evolution:
     new: pd.DataFrame  # connections of every day in [EPOCH, upto]
 
     def until(self, d: date) -> Evolution:
-        return Evolution(d, self.log[self.log["change_date"] <= d], self.new[self.new["connect_date"] <= d])
+        return Evolution(
+            d,
+            self.log[self.log["change_date"] <= d],
+            self.new[self.new["connect_date"].to_numpy() <= np.datetime64(d)],
+        )
 
     def cancelled_before(self, d: date) -> np.ndarray:
         """Existing customers whose meter was removed before d (cancelled on an earlier day)."""
@@ -296,30 +423,43 @@ class Evolution:
 
 
 def evolve(ctx: SimContext, upto: date) -> Evolution:
-    """The customer base's changes from EPOCH through ``upto`` (at least; filtered to ``upto``).
+    """The customer base's changes from EPOCH through ``upto`` — or further: callers filter by date
+    (``until``, ``connected_before``…; the log up to a day does not depend on how far it ran).
 
     One fold per context, as far as the latest day asked or ``ctx.customers_horizon``: a worker
     forked after the runner computed it up to the run's last day never folds again.
     """
     ev = ctx.cache.get(("cust_evolution",))
     if ev is None or ev.upto < upto:
-        horizon = max(upto, ctx.customers_horizon or upto)
-        ev = _fold(ctx, horizon)
+        ev = _fold(ctx, max(upto, ctx.customers_horizon or upto))
         ctx.cache[("cust_evolution",)] = ev
-    return ev if ev.upto == upto else ev.until(upto)
+    return ev
 
 
 def _fold(ctx: SimContext, upto: date) -> Evolution:
     w, seed = ctx.world, ctx.seed
     log_cols = [*TRUTH_COLS, "idx"]
     if upto < EPOCH:
-        return Evolution(upto, pd.DataFrame(columns=log_cols), _new_customers(ctx, _completions(ctx, EPOCH, upto)))
+        return Evolution(
+            upto, pd.DataFrame(columns=log_cols), _new_customers(ctx, _completions(ctx, EPOCH, upto))
+        )
     comp = _completions(ctx, EPOCH, upto)
     new = _new_customers(ctx, comp[comp["type_code"].isin(NEW_TYPES)].reset_index(drop=True))
-    logs = [pd.DataFrame({
-        "change_date": new["connect_date"], "change_time": new["t"], "cons_no": (NEW_CONS_BASE + new["uid"]).astype(str),
-        "kind": "new_connection", "column_name": "*", "old_value": None, "new_value": new["elec_type_code"],
-        "event_ref": new["app_no"], "idx": -1})]
+    logs = [
+        pd.DataFrame(
+            {
+                "change_date": pd.DatetimeIndex(new["connect_date"]).date,
+                "change_time": new["t"],
+                "cons_no": (NEW_CONS_BASE + new["uid"]).astype(str),
+                "kind": "new_connection",
+                "column_name": "*",
+                "old_value": None,
+                "new_value": new["elec_type_code"],
+                "event_ref": new["app_no"],
+                "idx": -1,
+            }
+        )
+    ]
     up = comp[comp["type_code"].isin(UPGRADE_TYPES)]
     up_by = {int(k): g for k, g in up.groupby("on")}
     days = [EPOCH + timedelta(days=k) for k in range((upto - EPOCH).days + 1)]
@@ -390,7 +530,11 @@ def _accept(w: World, seed: int, d: date, cand: pd.DataFrame, st: _FoldState) ->
             else:
                 volt1 = "AC03802" if volt0 == "AC02202" and cap1 > 10 else volt0
             elec1 = "100" if elec0 == "403" and cap1 >= 315 else elec0
-            changes = [("contract_cap", cap0, cap1), ("volt_code", volt0, volt1), ("elec_type_code", elec0, elec1)]
+            changes = [
+                ("contract_cap", cap0, cap1),
+                ("volt_code", volt0, volt1),
+                ("elec_type_code", elec0, elec1),
+            ]
         for col, old, new in changes:
             if old == new or (i, col) in seen:
                 continue
@@ -407,7 +551,7 @@ def state_rows(w: World, ev: Evolution, after: date) -> tuple[pd.DataFrame, pd.D
     ``after`` to the state as of ``ev.upto``: only customers touched in between, in their final
     state; the truth rows of every change in between."""
     lg = ev.log[ev.log["change_date"] > after]
-    nc = ev.new[ev.new["connect_date"] > after].reset_index(drop=True)
+    nc = ev.new[ev.new["connect_date"].to_numpy() > np.datetime64(after)].reset_index(drop=True)
     new_rows = new_cons_rows(w, nc) if len(nc) else pd.DataFrame(columns=CONS_COLS)
     mp = new_mp_rows(nc, new_rows) if len(nc) else pd.DataFrame(columns=MP_COLS)
     idx = np.unique(lg.loc[lg["idx"] >= 0, "idx"].to_numpy().astype(np.int64))
@@ -427,4 +571,9 @@ def state_rows(w: World, ev: Evolution, after: date) -> tuple[pd.DataFrame, pd.D
 def connected_before(ctx: SimContext, d: date) -> pd.DataFrame:
     """New customers connected before d (read from the day after 装表接电 on, paying from then)."""
     nc = evolve(ctx, d).new
-    return nc[nc["connect_date"] < d]
+    return nc[nc["connect_date"].to_numpy() < np.datetime64(d)]
+
+
+def org_no(w: World, nc: pd.DataFrame) -> np.ndarray:
+    """Supply station of new customers."""
+    return w.stations["org_no"].to_numpy()[w.areas["station_idx"].to_numpy()[nc["area_idx"].to_numpy()]]

@@ -33,11 +33,11 @@ def payments(ctx: SimContext, d: date) -> pd.DataFrame:
     nc = customers.connected_before(ctx, d)  # connected before d
     rng_new = day_rng(ctx.seed, d, "payments", 1)
     nc = nc[rng_new.random(len(nc)) < rate]
-    rows = customers.new_cons_rows(w, nc) if len(nc) else None
     new = _flows(rng_new, d, nc["digital"].to_numpy(), np.array([TARIFF[c] for c in nc["elec_type_code"]]),
                  nc["rca_flag"].to_numpy().astype(bool), nc["kwh"].to_numpy())
-    new.update(cust_idx=np.full(len(nc), -1), cons_no=rows["cons_no"].to_numpy(dtype=object) if rows is not None else
-               np.zeros(0, dtype=object), org_no=rows["org_no"].to_numpy() if rows is not None else np.zeros(0, dtype=object))
+    new.update(cust_idx=np.full(len(nc), -1),
+               cons_no=(customers.NEW_CONS_BASE + nc["uid"].to_numpy()).astype(str).astype(object),
+               org_no=customers.org_no(w, nc))
     m = n + len(nc)
     ym = (d.replace(day=1) - pd.Timedelta(days=1)).strftime("%Y%m") if d.day < 20 else d.strftime("%Y%m")
     out = pd.DataFrame({k: np.concatenate([base[k], new[k]]) for k in base})

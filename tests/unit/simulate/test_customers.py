@@ -24,8 +24,8 @@ def _ctx(horizon: date | None = None) -> SimContext:
 
 def test_fold_up_to_a_day_does_not_depend_on_how_far_it_ran():
     """A worker folds to the run's last day and filters; a single-day run folds to that day."""
-    short = customers.evolve(_ctx(), D)
-    long = customers.evolve(_ctx(D + timedelta(days=30)), D)
+    short = customers.evolve(_ctx(), D).until(D)
+    long = customers.evolve(_ctx(D + timedelta(days=30)), D).until(D)
     pd.testing.assert_frame_equal(short.log.reset_index(drop=True), long.log.reset_index(drop=True))
     pd.testing.assert_frame_equal(short.new.reset_index(drop=True), long.new.reset_index(drop=True))
     # and the day's readings and payments (new customers appended, cancelled ones gone) agree too
@@ -47,7 +47,7 @@ def test_existing_customers_rows_are_unchanged_by_new_ones():
 
 
 def test_changes_follow_their_rules():
-    ev = customers.evolve(_ctx(), D)
+    ev = customers.evolve(_ctx(), D).until(D)
     lg = ev.log
     days = (D - customers.EPOCH).days + 1
     assert {"new_connection", "cancel", "prepaid", "mobile", "address", "capacity"} <= set(lg["kind"])
@@ -65,7 +65,7 @@ def test_changes_follow_their_rules():
     et = lg[(lg["kind"] == "capacity") & (lg["column_name"] == "elec_type_code")]
     assert set(zip(et["old_value"], et["new_value"], strict=True)) <= {("403", "100")}
     # new customers on their connection day, with numbers from their application
-    assert (ev.new["connect_date"] >= customers.EPOCH).all()
+    assert (ev.new["connect_date"] >= pd.Timestamp(customers.EPOCH)).all()
     assert ev.new["uid"].is_unique
     # tiny's rates (5× realistic): a few changes a day, not hundreds
     per_day = lg.groupby("kind")["cons_no"].nunique() / days
@@ -74,11 +74,15 @@ def test_changes_follow_their_rules():
 
 def test_state_rows_hold_the_last_value():
     ctx = _ctx()
-    ev = customers.evolve(ctx, D)
+    ev = customers.evolve(ctx, D).until(D)
     cons, mp, truth = customers.state_rows(ctx.world, ev, customers.EPOCH - timedelta(days=1))
     assert cons["cons_no"].is_unique and len(mp) == len(ev.new) and len(truth) == len(ev.log)
-    last = ev.log[ev.log["idx"] >= 0].sort_values("change_time", kind="stable").groupby(
-        ["cons_no", "column_name"])["new_value"].last()
+    last = (
+        ev.log[ev.log["idx"] >= 0]
+        .sort_values("change_time", kind="stable")
+        .groupby(["cons_no", "column_name"])["new_value"]
+        .last()
+    )
     got = cons.set_index("cons_no")
     for (cons_no, col), v in last.items():
         cell = got.at[cons_no, col]
@@ -90,5 +94,7 @@ def test_state_rows_hold_the_last_value():
 
 
 def test_nothing_changes_before_the_epoch():
-    ev = customers.evolve(_ctx(), customers.EPOCH - timedelta(days=1))
+    ev = customers.evolve(_ctx(), customers.EPOCH - timedelta(days=1)).until(
+        customers.EPOCH - timedelta(days=1)
+    )
     assert ev.log.empty and ev.new.empty
