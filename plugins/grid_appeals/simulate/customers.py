@@ -321,12 +321,12 @@ def _pool(ctx: SimContext, name: str) -> np.ndarray:
         live = w.cust_status == 1
         elec = np.array(ELEC_CODES)[w.cust_elec]
         if name == "postpaid":
-            return np.flatnonzero(live & ~w.cust_rca)
+            return np.flatnonzero(live & ~w.cust_rca).astype(np.int32)
         if name == "low_voltage":
-            return np.flatnonzero(live & (w.cust_volt <= VOLT_LIST.index("AC03802")))
+            return np.flatnonzero(live & (w.cust_volt <= VOLT_LIST.index("AC03802"))).astype(np.int32)
         if name == "non_residential":
-            return np.flatnonzero(live & ~np.isin(elec, RESIDENTIAL))
-        return np.flatnonzero(live)
+            return np.flatnonzero(live & ~np.isin(elec, RESIDENTIAL)).astype(np.int32)
+        return np.flatnonzero(live).astype(np.int32)
 
     return ctx.cached(("cust_pool", name), build)
 

@@ -65,6 +65,7 @@ create table if not exists sim_day (sim_date date primary key, seed integer, sca
 create table if not exists sim_world (id integer primary key, seed integer, scale varchar(16), customers integer);
 -- the day through which c_cons/c_mp hold the evolved customer base (customers.py)
 alter table sim_world add column if not exists customers_as_of date;
+alter table sim_world add column if not exists world_version integer;
 create table if not exists customer_change_truth (change_date date, change_time timestamp, cons_no varchar(16),
   kind varchar(16), column_name varchar(32), old_value text, new_value text, event_ref varchar(32));
 create index if not exists customer_change_truth_date on customer_change_truth (change_date);

@@ -27,6 +27,9 @@ from grid_appeals.simulate.world import ELEC_TYPES, VOLT_CODES
 from grid_appeals.simulate.writer import copy_frame
 
 CHUNK = 1_000_000
+# bump when the static rows change shape: databases written by an older version are rewritten once
+# (2: c_cons.upd_time and cancel dates, c_mp.inst_date)
+WORLD_VERSION = 2
 
 
 def code_table() -> pd.DataFrame:
@@ -48,11 +51,11 @@ def code_table() -> pd.DataFrame:
 
 def write_static(ctx: SimContext, conns: dict) -> dict[str, int]:
     tr = conns["sim_truth"]
-    row = tr.execute("select seed, scale, customers from sim_world where id = 1").fetchone()
+    row = tr.execute("select seed, scale, customers, world_version from sim_world where id = 1").fetchone()
     # the world's own customers (new customers, numbered from customers.NEW_CONS_BASE, come later)
     have = conns["src_marketing"].execute("select count(*) from c_cons where cons_no < %s",
                                           (str(customers.NEW_CONS_BASE),)).fetchone()[0]
-    if row == (ctx.seed, ctx.scale.name, ctx.world.n_customers) and have == ctx.world.n_customers:
+    if row == (ctx.seed, ctx.scale.name, ctx.world.n_customers, WORLD_VERSION) and have == ctx.world.n_customers:
         return {}
     w = ctx.world
     mk, c95 = conns["src_marketing"], conns["src_95598"]
@@ -77,5 +80,6 @@ def write_static(ctx: SimContext, conns: dict) -> dict[str, int]:
         copy_frame(mk, "c_cons", rows)
         copy_frame(mk, "c_mp", customers.mp_rows(pd.Series(w.mp_no(idx)), rows["cons_no"], rows["tg_no"], rows["ps_date"]))
     tr.execute("delete from sim_world")
-    tr.execute("insert into sim_world values (1, %s, %s, %s)", (ctx.seed, ctx.scale.name, n))
+    tr.execute("insert into sim_world (id, seed, scale, customers, world_version) values (1, %s, %s, %s, %s)",
+               (ctx.seed, ctx.scale.name, n, WORLD_VERSION))
     return {"c_cons": n, "o_org": len(w.orgs), "g_tg": len(a)}
