@@ -108,6 +108,7 @@ def ensure_tables(contract: EntityContract, conn: psycopg.Connection) -> None:
         for stmt in OPS_DDL:
             conn.execute(stmt)  # type: ignore[arg-type]
         conn.execute(_raw_table_ddl(contract))
+        _add_new_columns(contract, conn)
         if contract.partition == "none":
             conn.execute(sql.SQL("create index if not exists {} on {} (_data_date)").format(
                 sql.Identifier(f"{contract.raw_table}__data_date"), raw_ident(contract)))
@@ -127,6 +128,19 @@ def ensure_tables(contract: EntityContract, conn: psycopg.Connection) -> None:
             quarantined_at timestamptz not null default clock_timestamp())""").format(quarantine_ident(contract)))
         conn.execute(sql.SQL("create index if not exists {} on {} (_data_date)").format(
             sql.Identifier(f"{contract.quarantine_table}__data_date"), quarantine_ident(contract)))
+
+
+def _add_new_columns(contract: EntityContract, conn: psycopg.Connection) -> None:
+    """Columns a contract gained since its raw table was created (e.g. c_cons.upd_time) are added:
+    nullable, so existing rows read NULL until they are loaded again. Only missing ones are
+    altered: ``add column if not exists`` would take an exclusive lock on every run."""
+    have = {r[0] for r in conn.execute(
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+        (contract.raw_schema, contract.raw_table))}
+    for c in contract.columns:
+        if c.name not in have:
+            conn.execute(sql.SQL("alter table {} add column {} {}").format(
+                raw_ident(contract), sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type])))
 
 
 def partition_bounds(contract: EntityContract, day: date) -> tuple[str, date, date]:

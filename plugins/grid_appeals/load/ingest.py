@@ -76,9 +76,9 @@ def extract(
 def wants_full_snapshot(contract: EntityContract, conn: psycopg.Connection, day: date) -> bool:
     """``changed``-mode entities take a full snapshot on first load and on their weekly day.
 
-    Why: c_cons has no reliable update timestamp, only business dates (build/ps/cancel); the dated
-    rows are read daily and the weekly full snapshot (upserted, unchanged rows not rewritten)
-    catches edits that carry no date, without copying 10 M customers every day.
+    Why: the dated rows (c_cons: build/ps/cancel dates and the record's upd_time) are read daily;
+    the weekly full snapshot (upserted, unchanged rows not rewritten) is the safety net for edits
+    that bypass those dates, without copying 10 M customers every day.
     """
     if contract.mode != "changed":
         return False

@@ -24,6 +24,7 @@ class SimContext:
     defects: DefectRates
     mislabel_rate: float = 0.06
     surge_rate: float = 0.1  # chance a planted topic surge starts on a given day (see surges.py)
+    customers_horizon: date | None = None  # the run's latest day: how far customers.evolve folds at once
     cache: dict = field(default_factory=dict)
 
     @cached_property

@@ -34,6 +34,7 @@ def applications(ctx: SimContext, d: date) -> pd.DataFrame:
 
 
 def _applications(ctx: SimContext, d: date) -> pd.DataFrame:
+    from grid_appeals.simulate.customers import applicant  # customers.py builds on this module
     rng = day_rng(ctx.seed, d, "expansion")
     n = rng.poisson(ctx.scale.expansion_per_day * (1.0 if is_workday(d) else 0.15))
     codes = list(APP_TYPES)
@@ -49,7 +50,8 @@ def _applications(ctx: SimContext, d: date) -> pd.DataFrame:
     return pd.DataFrame({
         "key": d.toordinal() * 10_000 + np.arange(n, dtype=np.int64),
         "app_no": [f"YK{d:%Y%m%d}{i + 1:05d}" for i in range(n)],
-        "cust_idx": rng.integers(0, ctx.world.n_customers, n),
+        "cust_idx": applicant(ctx, d.toordinal() * 10_000 + np.arange(n, dtype=np.int64), np.array(codes)[typ],
+                              rng.integers(0, ctx.world.n_customers, n)),
         "type_code": np.array(codes)[typ], "limit_wd": limit, "overrun": over,
         "t0": pd.to_datetime(t0),
         "steps": [[t + timedelta(days=float(x)) for x in row] for t, row in zip(t0, _wd_to_days(step_offsets), strict=True)],

@@ -17,10 +17,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from grid_appeals.simulate import customers
 from grid_appeals.simulate.calendar_weather import weather
 from grid_appeals.simulate.context import SimContext
 from grid_appeals.simulate.outages import active_meter_faults, meter_faults, outages
-from grid_appeals.simulate.rng import day_rng
+from grid_appeals.simulate.rng import day_rng, hash_uniform
 
 EPOCH = date(2015, 1, 1).toordinal()
 READ_COLS = ["mp_no", "data_date", "col_time", "pap_r", "pap_r1", "pap_r2", "pap_r3", "pap_r4"]
@@ -104,18 +105,44 @@ def _readings(ctx: SimContext, d: date) -> pd.DataFrame:
         else:  # ERC13 meter failure: no frozen value
             missing[i] = True
     fail = rng.random(n) < 0.004  # ERC31 collection failure: no row at all
+    col_all = rng.integers(5, 240, n)
+    fail[customers.evolve(ctx, d).cancelled_before(d)] = True  # 销户: the meter was removed
     keep = np.flatnonzero(~fail)
-    col_min = rng.integers(5, 240, n)[keep]
+    col_min = col_all[keep]
     vv = np.round(v[keep], 2)
     miss = missing[keep]
+    nc = customers.connected_before(ctx, d)  # new customers, read from the day after 装表接电
+    if len(nc):
+        nv, ncol = _new_register_values(ctx, d, nc)
+        keep_new = np.isfinite(nv)
+        vv = np.concatenate([vv, np.round(nv[keep_new], 2)])
+        col_min = np.concatenate([col_min, ncol[keep_new]])
+        miss = np.concatenate([miss, np.zeros(int(keep_new.sum()), dtype=bool)])
+        mp = np.concatenate([61000000000001 + keep, customers.NEW_MP_BASE + nc["uid"].to_numpy()[keep_new]])
+        idx = np.concatenate([keep, np.full(int(keep_new.sum()), -1)])
+    else:
+        mp, idx = 61000000000001 + keep, keep
     day0 = np.datetime64(datetime(d.year, d.month, d.day), "s")
-    cols = {"cust_idx": keep, "mp_no": 61000000000001 + keep, "data_date": d.isoformat(),
+    cols = {"cust_idx": idx, "mp_no": mp, "data_date": d.isoformat(),
             "col_time": day0 + col_min.astype("timedelta64[m]"), "pap_r": np.where(miss, np.nan, vv)}
     for i, share in enumerate(TOU_SPLIT):
         part = np.round(vv * share, 2)
         part[miss] = np.nan
         cols[f"pap_r{i + 1}"] = part
     return pd.DataFrame(cols)
+
+
+def _new_register_values(ctx: SimContext, d: date, nc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Register values (NaN = collection failure) and collection minutes of new customers' meters
+    on d: installed at zero on their connection day, then the same seasonal curve as every meter."""
+    uid = nc["uid"].to_numpy().astype(np.int64)
+    keys = uid * 4096 + d.toordinal() % 4096
+    on = pd.DatetimeIndex(nc["connect_date"]).to_numpy().astype("datetime64[D]").astype(np.int64) - EPOCH + \
+        date(1970, 1, 1).toordinal()
+    s0 = on + 0.22 * 365 / (4 * math.pi) * np.sin(4 * math.pi * (on - 15) / 365)  # _cum_season, vectorised
+    v = nc["kwh"].to_numpy() * (_cum_season(d) - s0 + 0.3 * hash_uniform(keys, ctx.seed, 431))
+    v[hash_uniform(keys, ctx.seed, 432) < 0.004] = np.nan
+    return v, 5 + (hash_uniform(keys, ctx.seed, 433) * 235).astype(np.int64)
 
 
 def events(ctx: SimContext, d: date) -> pd.DataFrame:

@@ -12,6 +12,9 @@ of a row is "as of the latest simulated day within its horizon" where the simula
 ledger of earlier runs plus the whole requested range, so the result does not depend on the order
 in which days are generated, and rows written in this run are already final (no per-day UPDATE
 pass over the look-back window; only rows from earlier runs get one UPDATE pass per run).
+Customers follow the same rule at table level: c_cons/c_mp are the base as of the latest ledger
+day, and a run rewrites only the customers changed since the previous latest day
+(``_customer_changes``; the fold of changes is computed once, before forking — see customers.py).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from grid_appeals.config import Settings, settings
-from grid_appeals.simulate import expansion, payments, surges, timelimits, workorders
+from grid_appeals.simulate import customers, expansion, payments, surges, timelimits, workorders
 from grid_appeals.simulate import files as sim_files
 from grid_appeals.simulate import truth as sim_truth
 from grid_appeals.simulate.context import SimContext
@@ -288,10 +291,8 @@ def _simulate_day(ctx: SimContext, d: date, cfg: Settings, ledger: frozenset[dat
             defects += [("a_pay_flow", x, "late_row", f"written {d}") for x in p["pay_flow_no"].to_numpy()[dl == k]]
     pay = pd.concat(pays, ignore_index=True)
     pk = pay["key"].to_numpy()
-    cf = ctx.world.cust_frame(pay["cust_idx"].to_numpy())
-    pf = pd.DataFrame({"pay_flow_no": pay["pay_flow_no"], "cons_no": cf["cons_no"].to_numpy(), "org_no": cf["org_no"].to_numpy(),
-                       "charge_ym": pay["charge_ym"], "charge_date": pay["charge_date"], "pay_mode": pay["pay_mode"],
-                       "rcv_amt": pay["rcv_amt"], "acct_org_no": cf["org_no"].to_numpy()})
+    pf = pay[["pay_flow_no", "cons_no", "org_no", "charge_ym", "charge_date", "pay_mode", "rcv_amt"]].assign(
+        acct_org_no=pay["org_no"])
     m = pick(pk, ctx.seed, "invalid_code", "pay", dr.invalid_code)
     pf.loc[m, "pay_mode"] = "99"
     defects += [("a_pay_flow", x, "invalid_code", "pay_mode") for x in pf["pay_flow_no"].to_numpy()[m]]
@@ -319,7 +320,12 @@ def _s_app_rows(ctx: SimContext, ap: pd.DataFrame, c: date, ledger: frozenset[da
         return pd.DataFrame()
     ap = pd.concat([ap, expansion.state_at(ap, _cutoff(ledger, c, c, expansion.LOOKBACK))], axis=1)
     cf = ctx.world.cust_frame(ap["cust_idx"].to_numpy())
-    return pd.DataFrame({"app_no": ap["app_no"], "cons_no": cf["cons_no"].to_numpy(), "busi_type_code": ap["type_code"],
+    # a new connection carries the number of the customer it creates (from 装表接电 on, and only
+    # for connections the evolving customer base makes: on or after customers.EPOCH)
+    connect = np.array([s[customers.CONNECT_STEP].date() >= customers.EPOCH for s in ap["steps"]], dtype=bool)
+    new = ap["type_code"].isin(customers.NEW_TYPES).to_numpy() & connect
+    cons = np.where(new, customers.new_cons_no(ap["key"].to_numpy()), cf["cons_no"].to_numpy(dtype=object))
+    return pd.DataFrame({"app_no": ap["app_no"], "cons_no": cons, "busi_type_code": ap["type_code"],
                          "org_no": cf["org_no"].to_numpy(), "app_date": pd.DatetimeIndex(ap["t0"]).floor("s"),
                          "volt_code": np.where(ap["type_code"] < "200", "AC02202", "AC00101"),
                          "contract_cap": ap["contract_cap"], "status_code": ap["status_code"],
@@ -367,6 +373,26 @@ def _carry_over(ctx: SimContext, start: date, ledger: frozenset[date]) -> tuple[
             parts.append(rows[pd.DatetimeIndex(rows["upd_time"]) >= thr])
     if parts:
         counts["s_app.update"] = ops.replace("src_marketing", "s_app", "app_no", pd.concat(parts, ignore_index=True))
+    return ops, counts
+
+
+def _customer_changes(ctx: SimContext, as_of: date | None, latest: date) -> tuple[Ops, dict[str, int]]:
+    """Move c_cons/c_mp from the customer state as of ``as_of`` to the state as of ``latest``
+    (the latest simulated day): only the customers touched in between are rewritten, with the
+    ground truth of every change in between (see customers.py). Nothing when ``latest`` did not move.
+    """
+    ops = Ops()
+    start = max(as_of or date.min, customers.EPOCH - timedelta(days=1))
+    ev = customers.evolve(ctx, max(latest, customers.EPOCH))  # also warms the fold the workers inherit
+    if latest <= start:
+        return ops, {}
+    cons, mp, truth = customers.state_rows(ctx.world, ev.until(latest), start)
+    counts = {"c_cons.changed": ops.replace("src_marketing", "c_cons", "cons_no", cons),
+              "c_mp.new": ops.replace("src_marketing", "c_mp", "mp_no", mp)}
+    ops.execute("sim_truth", "delete from customer_change_truth where change_date > %s and change_date <= %s",
+                (start, latest))
+    counts["customer_change_truth"] = ops.copy("sim_truth", "customer_change_truth", truth)
+    ops.execute("sim_truth", "update sim_world set customers_as_of = %s where id = 1", (latest,))
     return ops, counts
 
 
@@ -495,12 +521,17 @@ def simulate(start: date, end: date, *, scale: str = "small", seed: int = 42, cf
         for c in conns.values():
             c.commit()
         prior = {r[0] for r in conns["sim_truth"].execute("select sim_date from sim_day").fetchall()}
+        as_of = conns["sim_truth"].execute("select customers_as_of from sim_world where id = 1").fetchone()[0]
     finally:
         for c in conns.values():
             c.close()
     ledger = frozenset(prior | set(days))
+    ctx.customers_horizon = max(ledger)
     # computed before forking: it also warms the look-back caches the first worker inherits
     carry, carry_counts = _carry_over(ctx, start, ledger)
+    cust_ops, cust_counts = _customer_changes(ctx, as_of, max(ledger))
+    carry.items += cust_ops.items
+    carry_counts.update(cust_counts)
     n_workers = workers if workers is not None else _workers(len(days))
     gen = _generate(ctx, days, cfg, ledger, n_workers)  # forks on first next(), before connecting
     it = gen

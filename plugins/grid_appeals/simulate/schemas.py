@@ -42,8 +42,12 @@ create table if not exists c_cons (cons_no varchar(16) primary key, cons_name va
   trade_code varchar(4), volt_code varchar(8), contract_cap numeric(10,1), urban_rural_flag varchar(1),
   org_no varchar(16), tg_no varchar(20), line_no varchar(16), rca_flag varchar(1), status_code varchar(1),
   elec_addr varchar(200), mobile varchar(16), build_date date, ps_date date, cancel_date date);
+-- last change of the customer record (档案变更): new connection, 销户, 费控, contact edits, 增容
+alter table c_cons add column if not exists upd_time timestamp;
+create index if not exists c_cons_upd on c_cons (upd_time);
 create table if not exists c_mp (mp_no varchar(16) primary key, cons_no varchar(16), tg_no varchar(20),
   meter_asset_no varchar(24), t_factor integer);
+alter table c_mp add column if not exists inst_date date;
 create table if not exists a_pay_flow (pay_flow_no varchar(24), cons_no varchar(16), org_no varchar(16),
   charge_ym varchar(6), charge_date timestamp, pay_mode varchar(2), rcv_amt numeric(12,2), acct_org_no varchar(16));
 create index if not exists a_pay_flow_no on a_pay_flow (pay_flow_no);
@@ -59,6 +63,12 @@ create table if not exists p_code (code_type varchar(32), value varchar(8), name
 SIM_TRUTH = """
 create table if not exists sim_day (sim_date date primary key, seed integer, scale varchar(16), simulated_at_rows jsonb);
 create table if not exists sim_world (id integer primary key, seed integer, scale varchar(16), customers integer);
+-- the day through which c_cons/c_mp hold the evolved customer base (customers.py)
+alter table sim_world add column if not exists customers_as_of date;
+alter table sim_world add column if not exists world_version integer;
+create table if not exists customer_change_truth (change_date date, change_time timestamp, cons_no varchar(16),
+  kind varchar(16), column_name varchar(32), old_value text, new_value text, event_ref varchar(32));
+create index if not exists customer_change_truth_date on customer_change_truth (change_date);
 create table if not exists appeal_truth (app_no varchar(16) primary key, created_date date, intent varchar(40),
   busi_type varchar(8), cmpl_class varchar(16), cmpl_sub varchar(16), topic varchar(16), phrasing_family varchar(16),
   phrasing_id varchar(64), text_noise varchar(64), label_busi_type varchar(8), label_cmpl_class varchar(16),

@@ -1,16 +1,16 @@
 """Static source tables (org tree, lines, 台区, customers, metering points, code tables).
 
 Written once per (seed, scale) — re-written only when the world changes — so simulating a day never
-re-copies 10 M customers. Customers are copied in chunks to bound memory.
+re-copies 10 M customers. Customers are copied in chunks to bound memory. From then on the runner
+writes only the customers that change (``customers.py``).
 """
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 
+from grid_appeals.simulate import customers
 from grid_appeals.simulate.context import SimContext
 from grid_appeals.simulate.expansion import APP_STEPS, APP_TYPES
 from grid_appeals.simulate.halls import HALL_BUSINESS
@@ -27,6 +27,9 @@ from grid_appeals.simulate.world import ELEC_TYPES, VOLT_CODES
 from grid_appeals.simulate.writer import copy_frame
 
 CHUNK = 1_000_000
+# bump when the static rows change shape: databases written by an older version are rewritten once
+# (2: c_cons.upd_time and cancel dates, c_mp.inst_date)
+WORLD_VERSION = 2
 
 
 def code_table() -> pd.DataFrame:
@@ -48,9 +51,11 @@ def code_table() -> pd.DataFrame:
 
 def write_static(ctx: SimContext, conns: dict) -> dict[str, int]:
     tr = conns["sim_truth"]
-    row = tr.execute("select seed, scale, customers from sim_world where id = 1").fetchone()
-    have = conns["src_marketing"].execute("select count(*) from c_cons").fetchone()[0]
-    if row == (ctx.seed, ctx.scale.name, ctx.world.n_customers) and have == ctx.world.n_customers:
+    row = tr.execute("select seed, scale, customers, world_version from sim_world where id = 1").fetchone()
+    # the world's own customers (new customers, numbered from customers.NEW_CONS_BASE, come later)
+    have = conns["src_marketing"].execute("select count(*) from c_cons where cons_no < %s",
+                                          (str(customers.NEW_CONS_BASE),)).fetchone()[0]
+    if row == (ctx.seed, ctx.scale.name, ctx.world.n_customers, WORLD_VERSION) and have == ctx.world.n_customers:
         return {}
     w = ctx.world
     mk, c95 = conns["src_marketing"], conns["src_95598"]
@@ -71,20 +76,10 @@ def write_static(ctx: SimContext, conns: dict) -> dict[str, int]:
     n = w.n_customers
     for lo in range(0, n, CHUNK):
         idx = np.arange(lo, min(n, lo + CHUNK))
-        cf = w.cust_frame(idx)
-        build = pd.to_datetime([date.fromordinal(int(x)) for x in w.cust_build[idx]]) if len(idx) < 200_000 else \
-            pd.Timestamp("0001-01-01") + pd.to_timedelta(w.cust_build[idx].astype(np.int64) - 1, unit="D")
-        cap = np.where(cf["elec_type_code"].isin(["201", "202"]), 8.0, np.where(cf["elec_type_code"] == "100", 630.0, 30.0))
-        copy_frame(mk, "c_cons", pd.DataFrame({
-            "cons_no": cf["cons_no"], "cons_name": cf["cons_name"], "elec_type_code": cf["elec_type_code"],
-            "trade_code": np.where(cf["elec_type_code"].isin(["201", "202"]), "9900", "0700"),
-            "volt_code": cf["volt_code"], "contract_cap": cap, "urban_rural_flag": np.where(cf["urban"], "1", "2"),
-            "org_no": cf["org_no"], "tg_no": cf["tg_no"], "line_no": cf["line_no"], "rca_flag": cf["rca_flag"].astype(str),
-            "status_code": w.cust_status[idx].astype(str), "elec_addr": cf["elec_addr"], "mobile": cf["mobile"],
-            "build_date": build.strftime("%Y-%m-%d"), "ps_date": (build + pd.Timedelta(days=7)).strftime("%Y-%m-%d"),
-            "cancel_date": None}))
-        copy_frame(mk, "c_mp", pd.DataFrame({"mp_no": cf["mp_no"], "cons_no": cf["cons_no"], "tg_no": cf["tg_no"],
-                                             "meter_asset_no": "3330001" + cf["mp_no"].str[-10:], "t_factor": 1}))
+        rows = customers.cons_rows(w, idx)
+        copy_frame(mk, "c_cons", rows)
+        copy_frame(mk, "c_mp", customers.mp_rows(pd.Series(w.mp_no(idx)), rows["cons_no"], rows["tg_no"], rows["ps_date"]))
     tr.execute("delete from sim_world")
-    tr.execute("insert into sim_world values (1, %s, %s, %s)", (ctx.seed, ctx.scale.name, n))
+    tr.execute("insert into sim_world (id, seed, scale, customers, world_version) values (1, %s, %s, %s, %s)",
+               (ctx.seed, ctx.scale.name, n, WORLD_VERSION))
     return {"c_cons": n, "o_org": len(w.orgs), "g_tg": len(a)}

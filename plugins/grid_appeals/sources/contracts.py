@@ -34,9 +34,10 @@ Further entity keys (see ``tests/fixtures/contracts/fixture.yml`` and the real c
 - ``mode``: how rows of an interval are selected.
   ``incremental`` (default) — by ``updated_at`` / ``event_time`` in the interval;
   ``snapshot`` — the whole table on every run (small reference tables), upserted by key so only
-  changed rows are rewritten; ``changed`` — rows whose ``changed_columns`` (dates) fall in the
-  interval, plus a full snapshot when the raw table is empty or on ``full_snapshot_weekday``
-  (0 = Monday): avoids copying 10 M customers a day while still catching edits without a date.
+  changed rows are rewritten; ``changed`` — rows whose ``changed_columns`` (dates, or a
+  last-change timestamp) fall in the interval, plus a full snapshot when the raw table is empty
+  or on ``full_snapshot_weekday`` (0 = Monday): avoids copying 10 M customers a day while still
+  catching edits that bypass those columns.
 - ``lookback_days``: also select rows whose event time lies up to N days before the interval
   (insert-only tables that receive late rows, files that carry the previous day's late rows);
   such entities are upserted by key, an unchanged row is not rewritten.

@@ -9,6 +9,7 @@ contexts (unit tests).
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import shutil
 from datetime import date, timedelta
@@ -40,7 +41,7 @@ SURGE_RATE = 0.3  # more planted surges than the default so a short window surel
 
 TABLES = {
     "src_95598": ["arc_s_95598_wkst", "s_comm_rec", "s_region_outrage"],
-    "src_marketing": ["a_pay_flow", "s_app", "c_cons"],
+    "src_marketing": ["a_pay_flow", "s_app", "c_cons", "c_mp"],
 }
 
 
@@ -320,3 +321,76 @@ def test_time_limits_follow_working_days(sim):
     # 投诉: 4 working days: Monday → Friday (96 h), Friday → Thursday (144 h)
     assert set(df.loc[df["dow"] == 0, "time_limit_hours"]) == {96}
     assert set(df.loc[df["dow"] == 4, "time_limit_hours"]) == {144}
+
+
+def _mp_days(cfg, first: date, last: date) -> pd.DataFrame:
+    """(mp_no, data_date) of every frozen reading in the metering files of [first, last]."""
+    parts = []
+    d = first
+    while d <= last:
+        f = Path(cfg.landing_dir) / "metering" / d.isoformat() / f"e_mp_day_read_{d:%Y%m%d}.csv.gz"
+        with gzip.open(f) as fh:
+            parts.append(pd.read_csv(fh, usecols=["mp_no", "data_date"], dtype=str))
+        d += timedelta(days=1)
+    return pd.concat(parts, ignore_index=True).drop_duplicates()
+
+
+def test_new_customers_appear_on_their_connection_day_with_meter_and_readings(sim):
+    """A completed new connection (装表接电 on D) is a c_cons row built and powered on D, with its
+    metering point installed on D, its application pointing at it, and frozen readings from D+1."""
+    new = _q(
+        sim,
+        "sim_truth",
+        "select change_date, cons_no, event_ref from customer_change_truth where kind = 'new_connection' "
+        "and change_date between %s and %s",
+        *JULY,
+    )
+    assert len(new) >= 20
+    cons = _q(sim, "src_marketing", "select * from c_cons where cons_no = any(%s)", list(new["cons_no"]))
+    m = new.merge(cons, on="cons_no")
+    assert len(m) == len(new)
+    assert (m["build_date"] == m["change_date"]).all() and (m["ps_date"] == m["change_date"]).all()
+    assert (m["status_code"] == "1").all() and (pd.DatetimeIndex(m["upd_time"]).date == m["change_date"]).all()
+    mp = _q(sim, "src_marketing", "select * from c_mp where cons_no = any(%s)", list(new["cons_no"]))
+    m = m.merge(mp, on="cons_no")
+    assert len(m) == len(new) and (m["inst_date"] == m["change_date"]).all()
+    apps = _q(sim, "src_marketing", "select app_no, cons_no, status_code from s_app where app_no = any(%s)",
+              list(new["event_ref"]))
+    a = new.merge(apps, left_on="event_ref", right_on="app_no", suffixes=("", "_app"))
+    assert len(a) == len(new) and (a["cons_no"] == a["cons_no_app"]).all() and (a["status_code"] >= "05").all()
+    # read from the day after 装表接电 (never before), allowing for collection failures and late rows
+    reads = _mp_days(sim, *JULY)
+    reads = reads[reads["mp_no"].isin(set(m["mp_no"]))].merge(m[["mp_no", "change_date"]], on="mp_no")
+    assert (pd.to_datetime(reads["data_date"]).dt.date > reads["change_date"]).all()
+    due = m[m["change_date"] < JULY[1] - timedelta(days=3)]
+    assert set(reads["mp_no"]) >= set(due["mp_no"])
+    # and they pay like everyone else
+    paid = _q(sim, "src_marketing", "select count(distinct cons_no) n from a_pay_flow where cons_no = any(%s)",
+              list(new["cons_no"]))["n"][0]
+    assert paid >= 1
+
+
+def test_customer_changes_land_in_c_cons_on_their_day_and_in_truth(sim):
+    """Every change since the epoch is in the truth; c_cons holds each column's last new value and
+    the last change's time as upd_time; a cancelled customer's meter is no longer read."""
+    t = _q(
+        sim,
+        "sim_truth",
+        "select * from customer_change_truth where kind <> 'new_connection' order by change_time",
+    )
+    assert {"cancel", "prepaid", "mobile", "address", "capacity"} <= set(t["kind"])
+    assert t["change_date"].min() < JULY[0]  # days between runs changed the base too
+    cons = _q(sim, "src_marketing", "select * from c_cons where cons_no = any(%s)", list(t["cons_no"].unique()))
+    cons = cons.set_index("cons_no")
+    last = t.groupby(["cons_no", "column_name"])["new_value"].last()
+    for (cons_no, col), v in last.items():
+        cell = cons.at[cons_no, col]
+        assert (float(cell) == float(v)) if col == "contract_cap" else str(cell) == v, (cons_no, col, cell, v)
+    upd = t.groupby("cons_no")["change_time"].max()
+    assert (pd.DatetimeIndex(cons.loc[upd.index, "upd_time"]) == pd.DatetimeIndex(upd)).all()
+    assert len(_q(sim, "src_marketing", "select 1 from c_cons where status_code = '9' and cancel_date is null")) == 0
+    # no frozen reading of a cancelled customer's meter after the cancel day
+    canc = t[(t["kind"] == "cancel") & (t["column_name"] == "status_code")]
+    mps = _q(sim, "src_marketing", "select mp_no, cons_no from c_mp where cons_no = any(%s)", list(canc["cons_no"]))
+    reads = _mp_days(sim, *JULY).merge(mps, on="mp_no").merge(canc[["cons_no", "change_date"]], on="cons_no")
+    assert len(canc) and not (pd.to_datetime(reads["data_date"]).dt.date > reads["change_date"]).any()

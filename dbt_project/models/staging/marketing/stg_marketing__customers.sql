@@ -24,7 +24,8 @@ renamed as (
         case when mobile ~ '^1[3-9][0-9]{9}$' then left(mobile, 3) || '****' || right(mobile, 4) end as mobile_masked,
         build_date::date as created_date,
         ps_date::date as power_on_date,
-        cancel_date::date as cancelled_date
+        cancel_date::date as cancelled_date,
+        upd_time::timestamp as updated_at
     from source
 
 )
