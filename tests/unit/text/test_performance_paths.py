@@ -154,6 +154,41 @@ def test_fused_segmentation_equals_jieba(generated_texts: list[str]) -> None:
         assert cut_block(block) == tokenizer.lcut(block, HMM=True), block
 
 
+def test_unrolled_hmm_equals_jieba_finalseg(generated_texts: list[str]) -> None:
+    import random
+
+    from jieba import finalseg
+
+    from grid_appeals.text.segmenter import _hmm_cut
+
+    rng = random.Random(5)
+    chars = sorted(set("".join(generated_texts)))
+    runs = {"", "a", "1", "停", "的的的的", "ab12.5%停电", "王建国来电", "㐀㐁停电"}
+    for text in generated_texts[:2000]:
+        start = rng.randrange(len(text) or 1)
+        runs.add(text[start : start + rng.randint(1, 12)])
+    runs |= {"".join(rng.choice(chars) for _ in range(rng.randint(1, 15))) for _ in range(5000)}
+    _hmm_cut.cache_clear()
+    for run in runs:
+        assert _hmm_cut(run) == tuple(finalseg.cut(run)), run
+
+
+def test_segmenter_table_matches_jieba_frequencies() -> None:
+    """The dictionary table holds jieba's own log-probability for every word, and marks prefixes."""
+    import math
+
+    from grid_appeals.text.segmenter import _PREFIX, _get_dictionary, get_tokenizer
+
+    tokenizer = get_tokenizer()
+    table = _get_dictionary().logp
+    assert len(table) == len(tokenizer.FREQ)
+    logtotal = math.log(tokenizer.total)
+    for word in ("停电", "表后线", "客户", "的", "电"):
+        assert table[word] == math.log(tokenizer.FREQ[word]) - logtotal
+    prefixes = [word for word, freq in tokenizer.FREQ.items() if not freq][:50]
+    assert prefixes and all(table[word] == _PREFIX for word in prefixes)
+
+
 def test_stacked_textrank_equals_single(generated_texts: list[str]) -> None:
     from grid_appeals.text.keywords import _textrank_single, candidates, textrank_many
 
