@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from grid_appeals.text.keywords import IdfModel
 from grid_appeals.text.pipeline import process_batch, process_parallel
 
@@ -42,3 +44,30 @@ def test_parallel_matches_serial_order() -> None:
     parallel = process_parallel(records, processes=2, idf=idf, chunk_size=10)
     assert [r["app_no"] for r in parallel] == [r["app_no"] for r in records]
     assert parallel == serial
+
+
+class _FailingModel:
+    """A model whose prediction fails on one record, wherever (caller or worker) it is processed."""
+
+    version = "failing"
+
+    def predict_docs(self, docs: list) -> list:
+        if any("第37号" in doc.text for doc in docs):
+            raise ValueError("boom")
+        return [{} for _ in docs]
+
+
+def test_parallel_failure_is_raised_not_hung() -> None:
+    records = [dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电") for i in range(60)]
+    with pytest.raises((ValueError, RuntimeError), match="boom"):
+        process_parallel(records, processes=2, model=_FailingModel(), chunk_size=10)
+    # the pool is gone and a later run works
+    assert len(process_parallel(records, processes=2, chunk_size=10)) == 60
+
+
+def test_parallel_with_three_processes_keeps_order() -> None:
+    records = [
+        dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电{i}小时") for i in range(45)
+    ]
+    serial = process_batch(records)
+    assert process_parallel(records, processes=3, chunk_size=7) == serial
