@@ -12,13 +12,15 @@ import re
 import sys
 import types
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 ADDRESS_CUE = re.compile(r"省|市|区|县|镇|乡|街道|村|路|街|小区|社区|巷|组")
-_DETAIL_END = re.compile(r"^[^，。！？；：、\s()]{0,25}?(?:路|街|巷|弄|村|组|小区|社区|苑|园|院|号|栋|单元|室|楼|镇|乡|街道)"
-                         r"(?:[^，。！？；：、\s()]{0,12}(?:号|栋|单元|室|楼|组))*")
+_DETAIL_END = re.compile(
+    r"^[^，。！？；：、\s()]{0,25}?(?:路|街|巷|弄|村|组|小区|社区|苑|园|院|号|栋|单元|室|楼|镇|乡|街道)"
+    r"(?:[^，。！？；：、\s()]{0,12}(?:号|栋|单元|室|楼|组))*"
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,18 @@ class Address:
     start: int
     end: int
 
+    def region(self) -> dict[str, Any]:
+        """The administrative fields (as ``as_dict`` without the span)."""
+        return {
+            "province": self.province,
+            "city": self.city,
+            "district": self.district,
+            "adcode": self.adcode,
+        }
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """``dataclasses.asdict`` without its recursive deep copy (every field is a str/int/None)."""
+        return {**self.region(), "start": self.start, "end": self.end}
 
 
 def _import_cpca() -> Any:
@@ -43,6 +55,7 @@ def _import_cpca() -> Any:
     try:
         import cpca
         import pkg_resources  # noqa: F401
+
         return cpca
     except ModuleNotFoundError:
         pass

@@ -200,8 +200,8 @@ def addresses(text: str) -> list[Entity]:
     address = extract_address(text)
     if address is None:
         return []
-    value = {k: v for k, v in address.as_dict().items() if k not in ("start", "end")}
-    return [Entity("address", text[address.start : address.end], address.start, address.end, value)]
+    start, end = address.start, address.end
+    return [Entity("address", text[start:end], start, end, address.region())]
 
 
 def extract_entities(text: str, with_address: bool = True) -> list[Entity]:

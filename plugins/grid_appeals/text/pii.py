@@ -39,6 +39,10 @@ _FULLWIDTH_DIGITS.update(
     }
 )
 
+# the same characters as one class: most texts have none, and a regex scan for them is several
+# times cheaper than str.translate with a dict table (a Python-level lookup per character)
+_HAS_FULLWIDTH = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_FULLWIDTH_DIGITS)) + "]")
+
 MASKS = {
     "mobile": "[手机号]",
     "landline": "[电话]",
@@ -347,7 +351,8 @@ def _mask_house_numbers(text: str, counts: Counter[str]) -> str:
 def mask_pii(text: str) -> MaskResult:
     """Mask personal data; full-width digits are folded first so they cannot slip through."""
     counts: Counter[str] = Counter()
-    text = text.translate(_FULLWIDTH_DIGITS)
+    if _HAS_FULLWIDTH.search(text):
+        text = text.translate(_FULLWIDTH_DIGITS)
     text = _mask_grouped(text, counts)
     text = _mask_numbers(text, counts)
     text = _mask_chinese_digits(text, counts)

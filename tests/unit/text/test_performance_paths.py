@@ -239,3 +239,23 @@ def test_one_pass_normalisation_equals_reference(generated_texts: list[str]) -> 
     fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
     for text in [*generated_texts, *fuzz, "1，000元，12：30", "1,000，2：3", "電費１，２３４元！！"]:
         assert normalise_chars(text) == _normalise_chars_reference(text), repr(text)
+
+
+def test_address_dicts_equal_dataclasses_asdict() -> None:
+    import dataclasses
+
+    from grid_appeals.text.address import Address, extract_address
+
+    address = extract_address("客户反映西安市雁塔区长安南路*号停电")
+    assert address is not None
+    for value in (address, Address(None, "西安市", None, None, 0, 3)):
+        assert list(value.as_dict().items()) == list(dataclasses.asdict(value).items())
+        assert value.region() == {k: v for k, v in value.as_dict().items() if k not in ("start", "end")}
+
+
+def test_fullwidth_guard_covers_the_translation_table() -> None:
+    from grid_appeals.text import pii
+
+    for code in pii._FULLWIDTH_DIGITS:
+        assert pii._HAS_FULLWIDTH.search(f"电话{chr(code)}"), hex(code)
+    assert pii.mask_pii("电话１３８１２３４５６７８").text == pii.mask_pii("电话13812345678").text
