@@ -171,6 +171,64 @@ def _pairs(words: Sequence[str], window: int) -> tuple[list[str], list[int]]:
     return list(first), flat
 
 
+class _Graphs:
+    """Co-occurrence graphs of many appeals, built together with numpy (what ``_pairs`` gives for
+    each, without a Python loop per word): per appeal its node count, its node names and its
+    number of co-occurrences; ``counts`` stacks the count matrices of appeals of equal size."""
+
+    def __init__(self, word_lists: Sequence[Sequence[str]], window: int) -> None:
+        docs = len(word_lists)
+        self.words = words = list(chain.from_iterable(word_lists))
+        vocab = {word: i for i, word in enumerate(dict.fromkeys(words))}
+        ids = np.fromiter(map(vocab.__getitem__, words), dtype=np.int64, count=len(words))
+        doc = np.repeat(np.arange(docs, dtype=np.int64), [len(w) for w in word_lists])
+        # one entry per (appeal, word); node id = rank of the word's first occurrence in its appeal
+        _, first, inverse = np.unique(doc * max(len(vocab), 1) + ids, return_index=True, return_inverse=True)
+        by_position = np.argsort(first, kind="stable")
+        self.nodes = np.bincount(doc[first], minlength=docs)
+        self.start = np.cumsum(self.nodes) - self.nodes  # the appeal's first node in ``first_words``
+        local = np.empty(len(first), dtype=np.int64)
+        local[by_position] = np.arange(len(first)) - self.start[doc[first[by_position]]]
+        node = local[inverse.reshape(-1)]
+        self.first_words = first[by_position].tolist()
+        a, b, owner = [], [], []
+        for offset in range(1, window):  # a before b within the window, a ≠ b (as ``_pairs``)
+            same = doc[:-offset] == doc[offset:]
+            pair_a, pair_b = node[:-offset][same], node[offset:][same]
+            distinct = pair_a != pair_b
+            a.append(pair_a[distinct])
+            b.append(pair_b[distinct])
+            owner.append(doc[:-offset][same][distinct])
+        empty = np.zeros(0, dtype=np.int64)
+        self.a, self.b, self.owner = (np.concatenate(x) if x else empty for x in (a, b, owner))
+        self.pairs = np.bincount(self.owner, minlength=docs)
+
+    def names(self, index: int, n: int) -> list[str]:
+        start = int(self.start[index])
+        return [self.words[i] for i in self.first_words[start : start + n]]
+
+    def counts(self, groups: dict[int, list[int]]) -> dict[int, np.ndarray]:
+        """Per node count n: the count matrices (rows × n × n) of its appeals, in the given order."""
+        docs = len(self.nodes)
+        base = np.zeros(docs, dtype=np.int64)  # where the appeal's n×n block starts
+        size = np.zeros(docs, dtype=np.int64)  # its n, 0 for appeals not in a group
+        offsets, total = {}, 0
+        for n, members in groups.items():
+            rows = np.asarray(members, dtype=np.int64)
+            base[rows] = total + np.arange(len(members), dtype=np.int64) * (n * n)
+            size[rows] = n
+            offsets[n] = total
+            total += len(members) * n * n
+        n_of_pair = size[self.owner]
+        grouped = n_of_pair > 0
+        flat = base[self.owner][grouped] + self.a[grouped] * n_of_pair[grouped] + self.b[grouped]
+        counts = np.bincount(flat, minlength=total)
+        return {
+            n: counts[offsets[n] : offsets[n] + len(members) * n * n].reshape(len(members), n, n)
+            for n, members in groups.items()
+        }
+
+
 def textrank_many(
     word_lists: Sequence[Sequence[str]],
     top_k: int = 5,
@@ -183,38 +241,36 @@ def textrank_many(
 
     Per appeal this is PageRank over the co-occurrence graph: the fixed point the power iteration
     converges to, score = base + d·T·score, solved directly. The graphs are small (≈10 nodes), so
-    a dozen numpy calls per appeal cost far more than the arithmetic; here all graphs with the same
-    node count are built and solved together (one ``bincount``, one stacked ``np.linalg.solve``,
-    which runs the same LAPACK routine on each matrix as separate calls would). Each element goes
-    through the same IEEE operations as in ``_textrank_single``, so results are bit-identical;
-    graphs it handles specially (isolated nodes, more than ``_DIRECT_SOLVE_MAX`` nodes) go there.
+    a dozen numpy calls per appeal cost far more than the arithmetic; here the graphs of all
+    appeals are built together (``_Graphs``: node ids and co-occurrences for the whole batch in
+    numpy, one ``bincount``) and all graphs with the same node count are solved together (one
+    stacked ``np.linalg.solve``, which runs the same LAPACK routine on each matrix as separate
+    calls would). Each element goes through the same IEEE operations as in ``_textrank_single``,
+    so results are bit-identical; graphs it handles specially (isolated nodes, more than
+    ``_DIRECT_SOLVE_MAX`` nodes) go there.
     """
     results: list[tuple[tuple[str, float], ...] | None] = [None] * len(word_lists)
-    groups: dict[int, list[tuple[int, list[str], list[int]]]] = {}
-    for index, words in enumerate(word_lists):
+    graphs = _Graphs(word_lists, window)
+    groups: dict[int, list[int]] = {}
+    for index, (words, n, pairs) in enumerate(
+        zip(word_lists, graphs.nodes.tolist(), graphs.pairs.tolist(), strict=True)
+    ):
         if not words:
             results[index] = ()
-            continue
-        names, flat = _pairs(words, window)
-        if not flat:
+        elif not pairs:
             results[index] = ((words[0], 1.0),)
-        elif len(names) > _DIRECT_SOLVE_MAX:
+        elif n > _DIRECT_SOLVE_MAX:
             results[index] = _textrank_single(words, top_k, window, damping, iterations, tol)
         else:
-            groups.setdefault(len(names), []).append((index, names, flat))
+            groups.setdefault(n, []).append(index)
     base = 1 - damping
-    for n, group in groups.items():
-        lengths = [len(flat) for _, _, flat in group]
-        offsets = np.repeat(np.arange(len(group)) * (n * n), lengths)
-        flat_all = np.fromiter(
-            chain.from_iterable(flat for _, _, flat in group), dtype=np.int64, count=sum(lengths)
-        )
-        counts = np.bincount(flat_all + offsets, minlength=len(group) * n * n).reshape(len(group), n, n)
+    for n, counts in graphs.counts(groups).items():
+        group = groups[n]
         weights = (counts + counts.transpose(0, 2, 1)).astype(float)
         degree = weights.sum(axis=2)
         complete = degree.all(axis=1)
         for row in np.flatnonzero(~complete).tolist():  # words whose only neighbour is themselves
-            index = group[row][0]
+            index = group[row]
             results[index] = _textrank_single(word_lists[index], top_k, window, damping, iterations, tol)
         if not complete.all():
             keep = np.flatnonzero(complete)
@@ -225,17 +281,27 @@ def textrank_many(
         transition = weights / degree[:, None, :]  # column m: m's weight spread over its edges
         scores = np.linalg.solve(np.eye(n) - damping * transition, np.full((len(group), n, 1), base))
         nodes = list(range(n))
-        for (index, names, _), values in zip(group, scores[:, :, 0].tolist(), strict=True):
-            results[index] = _rank(names, nodes, values, top_k)
+        for index, values in zip(group, scores[:, :, 0].tolist(), strict=True):
+            results[index] = _rank(graphs.names(index, n), nodes, values, top_k)
     return results  # type: ignore[return-value]
 
 
 def _rank(
     names: list[str], nodes: list[int], values: list[float], top_k: int
 ) -> tuple[tuple[str, float], ...]:
-    """Highest score first; equal (rounded) scores in order of first occurrence (= node id)."""
+    """Highest score first; equal (rounded) scores in order of first occurrence (= node id).
+
+    Rounding is monotone, so only the nodes down to the top_k-th score (and any that round to the
+    same value) are rounded: walked by raw score, highest first.
+    """
     top = max(values)
-    ranked = sorted((-round(v / top, 4), node) for v, node in zip(values, nodes, strict=True))
+    ranked: list[tuple[float, int]] = []
+    for i in sorted(range(len(values)), key=values.__getitem__, reverse=True):
+        neg = -round(values[i] / top, 4)
+        if len(ranked) >= top_k and neg != ranked[-1][0]:
+            break
+        ranked.append((neg, nodes[i]))
+    ranked.sort()
     return tuple((names[node], -neg) for neg, node in ranked[:top_k])
 
 

@@ -132,7 +132,11 @@ def test_literal_prefilters_never_hide_a_match(generated_texts: list[str]) -> No
         (entities.ENERGY, entities._HAS_ENERGY_UNIT),
         (entities.METER_NO, entities._HAS_METER_CUE),
         (entities.REPEAT_TIMES, entities._HAS_REPEAT_TIMES),
+        (entities.DATE, entities._HAS_DATE_CUE),
+        (entities.TIME, entities._HAS_TIME_CUE),
     ]
+    numeric = (entities.DURATION, entities.REPEAT_TIMES, entities.TIME, entities.MONEY, entities.ENERGY)
+    checks += [(pattern, entities._DIGIT) for pattern in numeric]  # all need a digit
     assert sum(f is not None for _, f in checks) >= len(checks) - 2  # the filters do apply
     skipped = 0
     for text in generated_texts:
@@ -204,6 +208,11 @@ def test_stacked_textrank_equals_single(generated_texts: list[str]) -> None:
     assert textrank_many(word_lists, top_k=2, window=3) == [
         _textrank_single(w, 2, 3, 0.85, 30, 1e-4) for w in word_lists
     ]
+    for top_k, window in ((1, 1), (1, 2), (8, 8)):
+        assert textrank_many(word_lists[-300:], top_k=top_k, window=window) == [
+            _textrank_single(w, top_k, window, 0.85, 30, 1e-4) for w in word_lists[-300:]
+        ]
+    assert textrank_many([]) == [] and textrank_many([[], []]) == [(), ()]
 
 
 def _normalise_chars_reference(text: str) -> str:
