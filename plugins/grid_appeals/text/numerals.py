@@ -140,7 +140,8 @@ def convert_numerals(text: str) -> str:
 def _convert_span(text: str) -> str:
     if not text:
         return text
-    text = DECIMAL.sub(_decimal, text)
+    if "点" in text:  # (every DECIMAL has 点, every HALF_HOUR 半: skip the scans without them)
+        text = DECIMAL.sub(_decimal, text)
     text = QUANTITY.sub(lambda m: _quantity(m, text), text)
     # (a template ``sub`` costs microseconds even without a match: search first)
-    return HALF_HOUR.sub(r"0.5\1", text) if HALF_HOUR.search(text) else text
+    return HALF_HOUR.sub(r"0.5\1", text) if "半" in text and HALF_HOUR.search(text) else text

@@ -118,7 +118,7 @@ def test_required_literals() -> None:
 
 
 def test_literal_prefilters_never_hide_a_match(generated_texts: list[str]) -> None:
-    from grid_appeals.text import entities
+    from grid_appeals.text import entities, numerals, pii
     from grid_appeals.text.normalise import _boilerplate
     from grid_appeals.text.sentiment import escalation_cues
     from grid_appeals.text.topics import topic_rules
@@ -134,6 +134,15 @@ def test_literal_prefilters_never_hide_a_match(generated_texts: list[str]) -> No
         (entities.REPEAT_TIMES, entities._HAS_REPEAT_TIMES),
         (entities.DATE, entities._HAS_DATE_CUE),
         (entities.TIME, entities._HAS_TIME_CUE),
+    ]
+    checks += [
+        (pii._NAME_BEFORE_TITLE, pii._HAS_TITLE),
+        (pii._HOUSE_AFTER_HEAD, pii._HAS_ALNUM),
+        (pii._HOUSE_CHAIN, pii._HAS_ALNUM),
+        (pii._CN_DIGIT_RUN, pii._HAS_DIGIT_RUN),
+        (pii._MIXED_DIGIT_RUN, pii._HAS_DIGIT_RUN),
+        (numerals.DECIMAL, re.compile("点")),
+        (numerals.HALF_HOUR, re.compile("半")),
     ]
     numeric = (entities.DURATION, entities.REPEAT_TIMES, entities.TIME, entities.MONEY, entities.ENERGY)
     checks += [(pattern, entities._DIGIT) for pattern in numeric]  # all need a digit
