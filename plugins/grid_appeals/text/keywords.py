@@ -122,17 +122,33 @@ def tfidf_keywords(
     Ties are broken by first occurrence, so the result is deterministic. ``words`` are the
     tokens' ``candidates`` when the caller already has them.
     """
-    counts = Counter(candidates(tokens) if words is None else words)  # insertion order = first occurrence
+    return [(w, round(s, 4)) for w, s in _tfidf_ranked(tokens, idf, words)[:top_k]]
+
+
+def tfidf_words(
+    tokens: Sequence[str], idf: IdfModel | None, top_k: int = 5, words: Sequence[str] | None = None
+) -> list[str]:
+    """The words of ``tfidf_keywords`` (what the pipeline stores), without rounding the weights."""
+    return [w for w, _ in _tfidf_ranked(tokens, idf, words)[:top_k]]
+
+
+def _tfidf_ranked(
+    tokens: Sequence[str], idf: IdfModel | None, words: Sequence[str] | None
+) -> list[tuple[str, float]]:
+    """Every candidate with its TF-IDF weight, highest first (equal weights by first occurrence)."""
+    if words is None:
+        words = candidates(tokens)
+    counts = Counter(words)  # insertion order = first occurrence
     if not counts:
         return []
-    total = sum(counts.values())
+    total = len(words)
     if idf:
         table, default = idf.idf, idf.default_idf
         scored = [(w, c / total * table.get(w, default)) for w, c in counts.items()]
     else:
         scored = [(w, c / total * 1.0) for w, c in counts.items()]
     scored.sort(key=lambda kv: -kv[1])  # stable: equal weights stay in first-occurrence order
-    return [(w, round(s, 4)) for w, s in scored[:top_k]]
+    return scored
 
 
 def textrank_keywords(

@@ -34,7 +34,7 @@ from typing import Any
 
 from grid_appeals.text.entities import extract_entities
 from grid_appeals.text.features import Doc
-from grid_appeals.text.keywords import IdfModel, candidates, textrank_many, tfidf_keywords
+from grid_appeals.text.keywords import IdfModel, candidates, textrank_many, tfidf_words
 from grid_appeals.text.lexicons import lexicon_fingerprint
 from grid_appeals.text.preprocess import PreparedText, prepare_text
 from grid_appeals.text.segmenter import clause_cache_info, clear_clause_cache, get_tokenizer, tokenize
@@ -137,7 +137,7 @@ def _assemble(
         "pii_masked": {k: accept.pii.get(k, 0) + opinion.pii.get(k, 0) for k in {*accept.pii, *opinion.pii}},
         "tokens": tokens,
         "keywords": {
-            "tfidf": [w for w, _ in tfidf_keywords(tokens, idf, top_k, words)],
+            "tfidf": tfidf_words(tokens, idf, top_k, words),
             "textrank": [w for w, _ in textrank],
         },
         "entities": [e.as_dict() for e in extract_entities(text, with_address=with_address)],

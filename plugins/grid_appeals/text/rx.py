@@ -170,3 +170,17 @@ def literal_prefilter(pattern: re.Pattern[str] | str) -> re.Pattern[str] | None:
 def may_contain(prefilter: re.Pattern[str] | None, text: str) -> bool:
     """False only if ``text`` contains none of the prefilter's literals (None: always True)."""
     return prefilter is None or prefilter.search(text) is not None
+
+
+def gate(literals: re.Pattern[str] | None, first: frozenset[str] | None) -> Any:
+    """One search that rules a text out before a rule's own regex runs: the literal prefilter if
+    there is one, else a class of the possible first characters, else None (always run).
+
+    ``gate(text) is None`` means the pattern certainly has no match in ``text`` (a C scan either
+    way, and one call instead of ``may_contain`` + ``may_match``).
+    """
+    if literals is not None:
+        return literals.search
+    if first:
+        return re.compile("[" + "".join(re.escape(c) for c in sorted(first)) + "]").search
+    return None

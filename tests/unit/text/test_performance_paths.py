@@ -277,3 +277,28 @@ def test_fullwidth_guard_covers_the_translation_table() -> None:
     for code in pii._FULLWIDTH_DIGITS:
         assert pii._HAS_FULLWIDTH.search(f"电话{chr(code)}"), hex(code)
     assert pii.mask_pii("电话１３８１２３４５６７８").text == pii.mask_pii("电话13812345678").text
+
+
+def test_rule_gates_never_hide_a_match(generated_texts: list[str]) -> None:
+    from grid_appeals.text.sentiment import escalation_cues
+    from grid_appeals.text.topics import topic_rules
+
+    gated = [(p, rule.gate) for rule in topic_rules().rules for p in rule.cues]
+    gated += [(cue.pattern, cue.gate) for cue in escalation_cues()]
+    assert all(g is not None for _, g in gated)
+    for text in generated_texts:
+        for pattern, gate in gated:
+            if pattern.search(text):
+                assert gate(text) is not None, (pattern.pattern, text)
+    first_only = rx.gate(None, frozenset("停断"))
+    assert first_only("已断电") and first_only("电表") is None and rx.gate(None, None) is None
+
+
+def test_tfidf_words_are_the_keywords_words(generated_texts: list[str]) -> None:
+    from grid_appeals.text.keywords import IdfModel, tfidf_keywords, tfidf_words
+
+    token_lists = [tokenize(text) for text in generated_texts[:2000]]
+    idf = IdfModel.fit(token_lists[:500])
+    for tokens in token_lists:
+        for model in (idf, None):
+            assert tfidf_words(tokens, model, 5) == [w for w, _ in tfidf_keywords(tokens, model, 5)]
