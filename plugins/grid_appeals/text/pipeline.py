@@ -313,6 +313,10 @@ def process_parallel(
 # smallest chunk a process claims (unless ``chunk_size`` is smaller): the classifier and TextRank
 # cost ~10 µs more per appeal in batches of 100 than of 1000
 MIN_CHUNK = 200
+# records a worker leaves to the calling process at the very end: a worker's exit (unmapping its
+# copy-on-write view of a few hundred MB) takes ~10-20 ms, which then overlaps with the caller's
+# last chunk instead of being waited for after it
+EXIT_RESERVE = MIN_CHUNK // 2
 
 
 class _Chunks:
@@ -323,21 +327,30 @@ class _Chunks:
         self.total = total
         self.processes = processes
         self.chunk_size = chunk_size
+        self.reserve = min(EXIT_RESERVE, chunk_size // 2)  # what workers leave (small test chunks too)
 
-    def claim(self) -> tuple[int, int] | None:
+    def claim(self, reserve: int = 0) -> tuple[int, int] | None:
+        """The next chunk, or None when no more than ``reserve`` records are left."""
         with self.next.get_lock():
             start = self.next.value
             left = self.total - start
-            if left <= 0:
+            if left <= reserve:
                 return None
             size = min(self.chunk_size, max(MIN_CHUNK, math.ceil(left / (4 * self.processes))), left)
             self.next.value = start + size
         return start, start + size
 
 
-def _claim_and_run(records: Sequence[Mapping[str, Any]], chunks: _Chunks, emit: Any) -> None:
-    """Process chunks until none is left; ``emit(start, results, hits, misses)`` after each."""
-    while (bounds := chunks.claim()) is not None:
+def _claim_and_run(
+    records: Sequence[Mapping[str, Any]],
+    chunks: _Chunks,
+    emit: Any,
+    reserve: int = 0,
+    failures: Sequence[str] = (),
+) -> None:
+    """Process chunks until none is left (or another process failed); ``emit(start, results,
+    hits, misses)`` after each."""
+    while not failures and (bounds := chunks.claim(reserve)) is not None:
         start, stop = bounds
         emit(start, *_run_chunk(list(records[start:stop])))
 
@@ -348,7 +361,7 @@ def _worker_main(
     """A forked worker: chunks' results go to the parent as they are done, then ``None``."""
     try:
         _init_worker(*init_args)
-        _claim_and_run(records, chunks, lambda *message: conn.send(message))
+        _claim_and_run(records, chunks, lambda *message: conn.send(message), chunks.reserve)
         conn.send(None)
     except BaseException:
         conn.send(("error", traceback.format_exc()))
@@ -396,7 +409,7 @@ def _forked_run(
     receiver.start()
     done = False
     try:
-        _claim_and_run(records, chunks, lambda start, *part: parts.__setitem__(start, part))
+        _claim_and_run(records, chunks, lambda start, *part: parts.__setitem__(start, part), 0, failures)
         receiver.join()
         done = True
     finally:
