@@ -71,7 +71,7 @@ def warm_up() -> None:
     Called in the parent before forking so workers share these read-only structures instead of
     each building them, and by benchmarks so timings do not include one-off start-up costs.
     """
-    from grid_appeals.text.address import cpca_module
+    from grid_appeals.text.address import _extract_addrs
     from grid_appeals.text.features import doc_pinyin, syllable_table
     from grid_appeals.text.normalise import _boilerplate, _traditional_class
     from grid_appeals.text.numerals import _protected_pattern
@@ -81,7 +81,7 @@ def warm_up() -> None:
 
     get_tokenizer()
     _get_dictionary()
-    cpca_module()
+    _extract_addrs()  # imports cpca and indexes its names
     _traditional_class()
     _boilerplate()
     _protected_pattern()

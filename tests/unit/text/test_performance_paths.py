@@ -302,3 +302,22 @@ def test_tfidf_words_are_the_keywords_words(generated_texts: list[str]) -> None:
     for tokens in token_lists:
         for model in (idf, None):
             assert tfidf_words(tokens, model, 5) == [w for w, _ in tfidf_keywords(tokens, model, 5)]
+
+
+def test_address_extraction_equals_cpca(generated_texts: list[str]) -> None:
+    """cpca's extraction over the suffix index finds what it finds over its own automaton."""
+    import random
+
+    from grid_appeals.text.address import _extract_addrs, _SuffixIndex, cpca_module
+
+    cpca = cpca_module()
+    index = _SuffixIndex(cpca.matcher.ac)
+    names = "".join(index.values)
+    rng = random.Random(11)
+    texts = [*generated_texts, "", "市", "西安", "陕西省西安市雁塔区", "吉林省吉林市", "朝阳区朝阳路"]
+    texts += ["".join(rng.choice(names) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    fast = _extract_addrs()
+    for text in texts:
+        assert list(index.iter(text)) == list(cpca.matcher.ac.iter(text)), text
+        assert next(fast(text, True, {})) == next(cpca._extract_addrs(text, True, {})), text
+    assert cpca.matcher.ac is not index and type(cpca.matcher.ac).__name__ == "Automaton"
