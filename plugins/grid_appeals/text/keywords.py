@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -138,16 +139,18 @@ def _tfidf_ranked(
     """Every candidate with its TF-IDF weight, highest first (equal weights by first occurrence)."""
     if words is None:
         words = candidates(tokens)
-    counts = Counter(words)  # insertion order = first occurrence
-    if not counts:
+    if not words:
         return []
+    counts: dict[str, int] = {}  # insertion order = first occurrence (a Counter, without its overhead)
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
     total = len(words)
     if idf:
-        table, default = idf.idf, idf.default_idf
-        scored = [(w, c / total * table.get(w, default)) for w, c in counts.items()]
+        weight, default = idf.idf.get, idf.default_idf
+        scored = [(w, c / total * weight(w, default)) for w, c in counts.items()]
     else:
         scored = [(w, c / total * 1.0) for w, c in counts.items()]
-    scored.sort(key=lambda kv: -kv[1])  # stable: equal weights stay in first-occurrence order
+    scored.sort(key=itemgetter(1), reverse=True)  # stable: equal weights keep first-occurrence order
     return scored
 
 

@@ -134,7 +134,7 @@ def _assemble(
         "tags": list(accept.tags),
         "accept_text": text,
         "opinion_text": opinion.text,
-        "pii_masked": {k: accept.pii.get(k, 0) + opinion.pii.get(k, 0) for k in {*accept.pii, *opinion.pii}},
+        "pii_masked": _merged_counts(accept.pii, opinion.pii),
         "tokens": tokens,
         "keywords": {
             "tfidf": tfidf_words(tokens, idf, top_k, words),
@@ -151,6 +151,15 @@ def _assemble(
         ],
         "lexicon_version": fingerprint,
     }
+
+
+def _merged_counts(first: Mapping[str, int], second: Mapping[str, int]) -> dict[str, int]:
+    """Masked-PII counts of both texts, as a new dict (the inputs are memoised); most have none."""
+    if not second:
+        return dict(first)
+    if not first:
+        return dict(second)
+    return {k: first.get(k, 0) + second.get(k, 0) for k in {*first, *second}}
 
 
 def process_record(
