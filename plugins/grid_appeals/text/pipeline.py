@@ -403,6 +403,7 @@ def _forked_run(
     try:
         for _ in range(processes - 1):
             receive, send = context.Pipe(duplex=False)
+            _widen_pipe(send)
             worker = context.Process(
                 target=_worker_main,
                 args=(records, chunks, send, (_worker_state["idf"], model, top_k, with_address)),
@@ -441,6 +442,27 @@ def _forked_run(
         raise RuntimeError(f"text workers returned {len(out)} results for {len(records)} records")
     _record_stats(stats, len(parts), hits, misses)
     return out
+
+
+# a chunk's pickled results are ~0.6 KB per record: a pipe this large takes a whole chunk at once
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(connection: Any) -> None:
+    """Let a worker's send complete without waiting for the caller to read.
+
+    The caller reads in a thread that must win the GIL back from the computing main thread
+    (up to ``sys.getswitchinterval()``, 5 ms) after every read: through a default 64 KB pipe a
+    ~400 KB message took dozens of milliseconds, during which the worker sat blocked in ``send``.
+    Linux only (``F_SETPIPE_SZ``, capped by /proc/sys/fs/pipe-max-size); elsewhere, or if
+    refused, the pipe keeps its size and only that wait remains.
+    """
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - not Linux, or capped
+        pass
 
 
 def _receive(pipes: list[Any], parts: dict[int, Any], failures: list[str]) -> None:
