@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grid_appeals.text.lexicons import LEXICON_DIR
-from grid_appeals.text.rx import first_chars, gate, literal_prefilter
+from grid_appeals.text.rx import finditer, first_chars, gate, literal_prefilter, starts_search
 from grid_appeals.text.topics import is_negated
 
 ESCALATION_CUES = LEXICON_DIR / "escalation_cues.tsv"
@@ -40,6 +40,8 @@ class Cue:
     literals: re.Pattern[str] | None = field(default=None, compare=False)
     # the search that skips the cue (``rx.gate`` of the two above)
     gate: Any = field(default=None, compare=False)
+    # possible starts of a match, for ``rx.finditer`` (None: plain finditer)
+    starts: Any = field(default=None, compare=False)
 
 
 def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
@@ -52,7 +54,16 @@ def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
         pattern = re.compile(r["pattern"])
         first, literals = first_chars(pattern), literal_prefilter(pattern)
         cues.append(
-            Cue(r["cue"], r["category"], float(r["weight"]), pattern, first, literals, gate(literals, first))
+            Cue(
+                r["cue"],
+                r["category"],
+                float(r["weight"]),
+                pattern,
+                first,
+                literals,
+                gate(literals, first),
+                starts_search(pattern),
+            )
         )
     return tuple(cues)
 
@@ -73,7 +84,7 @@ def score_text(
     for cue in cues or escalation_cues():
         if cue.gate is not None and cue.gate(text) is None:
             continue
-        for match in cue.pattern.finditer(text):
+        for match in finditer(cue.pattern, cue.starts, text):
             if cue.category in NEGATABLE and is_negated(text, match.start(), NEGATORS, 2):
                 continue
             fired.append(

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from grid_appeals.text.lexicons import LEXICON_DIR
-from grid_appeals.text.rx import first_chars, gate, literal_prefilter
+from grid_appeals.text.rx import finditer, first_chars, gate, literal_prefilter, starts_search
 
 TOPIC_RULES = LEXICON_DIR / "topic_rules.yaml"
 _CLAUSE_BREAK = re.compile(r"[，。！？；：\n]")
@@ -36,6 +36,8 @@ class TopicRule:
     literals: re.Pattern[str] | None = field(default=None, compare=False)
     # the search that skips the rule (``rx.gate`` of the two above)
     gate: Any = field(default=None, compare=False)
+    # possible starts of a cue match, for ``rx.finditer`` (None: plain finditer)
+    starts: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def load_topic_rules(path: Path = TOPIC_RULES) -> TopicRules:
                 prefilter,
                 literals,
                 gate(literals, prefilter),
+                starts_search(cues[0]) if len(cues) == 1 else None,
             )
         )
     negators = tuple(sorted(data.get("negators", []), key=len, reverse=True))
@@ -123,7 +126,7 @@ def match_topics(
 
 def _first_hit(text: str, rule: TopicRule, rules: TopicRules) -> re.Match[str] | None:
     for pattern in rule.cues:
-        for match in pattern.finditer(text):
+        for match in finditer(pattern, rule.starts, text):
             if rule.negatable and is_negated(text, match.start(), rules.negators, rules.window):
                 continue
             return match

@@ -321,3 +321,18 @@ def test_address_extraction_equals_cpca(generated_texts: list[str]) -> None:
         assert list(index.iter(text)) == list(cpca.matcher.ac.iter(text)), text
         assert next(fast(text, True, {})) == next(cpca._extract_addrs(text, True, {})), text
     assert cpca.matcher.ac is not index and type(cpca.matcher.ac).__name__ == "Automaton"
+
+
+def test_candidate_finditer_equals_finditer(generated_texts: list[str]) -> None:
+    from grid_appeals.text.sentiment import escalation_cues
+    from grid_appeals.text.topics import topic_rules
+
+    pairs = [(p, rule.starts) for rule in topic_rules().rules for p in rule.cues]
+    pairs += [(cue.pattern, cue.starts) for cue in escalation_cues()]
+    assert sum(starts is not None for _, starts in pairs) >= 5  # it does apply
+    pairs += [(re.compile(p), rx.starts_search(re.compile(p))) for p in ("(?<!不)停电", "(a|b)c", "(ab)+")]
+    for text in [*generated_texts, "abcbcabab", "不停电停电"]:
+        for pattern, starts in pairs:
+            got = [m.span() for m in rx.finditer(pattern, starts, text)]
+            assert got == [m.span() for m in pattern.finditer(text)], (pattern.pattern, text)
+    assert rx.starts_search(re.compile("停电|断电")) is None  # re skips by itself there
