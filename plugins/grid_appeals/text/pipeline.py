@@ -29,6 +29,7 @@ import threading
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ def warm_up() -> None:
     topic_rules()
     escalation_cues()
     lexicon_fingerprint()
+    _blas_controller()
     doc_pinyin(Doc("电", ()))
     syllable_table()
 
@@ -231,6 +233,18 @@ def _process_batch(
 _worker_state: dict[str, Any] = {}
 
 
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS/OpenMP libraries, found once per process (~10 ms:
+    it inspects every loaded library) and inherited by forked workers, which then only set the
+    limit (``threadpool_limits(1)`` would search the libraries again in every worker)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return None
+    return ThreadpoolController()
+
+
 def _init_worker(
     idf: IdfModel | str | Path | None,
     model: Any,
@@ -243,13 +257,8 @@ def _init_worker(
     BLAS is limited to one thread per worker: the pool already uses every core, and OpenBLAS's
     own threads (spinning on TextRank's and the classifier's tiny matrices) cost ~10-30 % CPU.
     """
-    if single_thread_blas:  # only in pool workers, never in the caller's process
-        try:
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(1)
-        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-            pass
+    if single_thread_blas and (controller := _blas_controller()) is not None:
+        controller.limit(limits=1)  # only in pool workers, never in the caller's process
     get_tokenizer()
     if isinstance(idf, (str, Path)):
         idf = IdfModel.load(idf)
