@@ -299,10 +299,41 @@ def textrank_many(
             continue
         transition = weights / degree[:, None, :]  # column m: m's weight spread over its edges
         scores = np.linalg.solve(np.eye(n) - damping * transition, np.full((len(group), n, 1), base))
-        nodes = list(range(n))
-        for index, values in zip(group, scores[:, :, 0].tolist(), strict=True):
-            results[index] = _rank(graphs.names(index, n), nodes, values, top_k)
+        _rank_stacked(scores[:, :, 0], group, graphs, top_k, results)
     return results  # type: ignore[return-value]
+
+
+def _rank_stacked(
+    values: np.ndarray,
+    group: list[int],
+    graphs: _Graphs,
+    top_k: int,
+    results: list[tuple[tuple[str, float], ...] | None],
+) -> None:
+    """``_rank`` for every graph of a group at once (rows × n scores), into ``results``.
+
+    ``round(q, 4)`` rounds the exact value of q·10⁴ to an integer m (half to even) and returns the
+    double nearest to m/10⁴. ``np.rint(q * 1e4) / 1e4`` gives the same m and the same double
+    unless q·10⁴ lies within 1e-6 of a half: the product's float error is below 1e-12 for q ≤ 1,
+    and m/1e4 is a correctly rounded division. Rows with such a value go through ``_rank``.
+    """
+    rows, n = values.shape
+    quotient = values / values.max(axis=1, keepdims=True)  # v / top, as in _rank
+    scaled = quotient * 1e4
+    rounded = np.rint(scaled)
+    exact = (np.abs(scaled - np.floor(scaled) - 0.5) > 1e-6).all(axis=1)
+    nodes = np.broadcast_to(np.arange(n), (rows, n))
+    order = np.lexsort((nodes, -rounded), axis=-1)[:, :top_k]  # rounded score down, then node id
+    top_scores = (np.take_along_axis(rounded, order, axis=1) / 1e4).tolist()
+    node_list = list(range(n))
+    for row, (index, picked, picked_scores, plain) in enumerate(
+        zip(group, order.tolist(), top_scores, exact.tolist(), strict=True)
+    ):
+        names = graphs.names(index, n)
+        if plain:
+            results[index] = tuple(zip([names[i] for i in picked], picked_scores, strict=True))
+        else:  # a score at a rounding half: Python's own round
+            results[index] = _rank(names, node_list, values[row].tolist(), top_k)
 
 
 def _rank(

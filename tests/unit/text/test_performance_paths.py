@@ -336,3 +336,27 @@ def test_candidate_finditer_equals_finditer(generated_texts: list[str]) -> None:
             got = [m.span() for m in rx.finditer(pattern, starts, text)]
             assert got == [m.span() for m in pattern.finditer(text)], (pattern.pattern, text)
     assert rx.starts_search(re.compile("停电|断电")) is None  # re skips by itself there
+
+
+def test_stacked_rounding_equals_python_round() -> None:
+    """The vectorised ranking equals ``_rank`` (Python's round), also at rounding halves."""
+    import random
+
+    import numpy as np
+
+    from grid_appeals.text.keywords import _Graphs, _rank, _rank_stacked
+
+    rng = random.Random(4)
+    words = [["甲", "乙", "丙", "丁"]] * 6
+    graphs = _Graphs(words, 5)
+    rows = [
+        [1.0, 0.12345, 0.5, 0.123449],  # 1234.5 (and below it): a half, Python's round decides
+        [2.0, 1.0, 1.0, 0.5],  # exact ties keep first occurrence
+        [0.3, 0.3000000001, 0.2999999, 0.1],
+        *([rng.random() for _ in range(4)] for _ in range(3)),
+    ]
+    values = np.array(rows)
+    for top_k in (1, 2, 4):
+        results: list = [None] * len(rows)
+        _rank_stacked(values, list(range(len(rows))), graphs, top_k, results)
+        assert results == [_rank(["甲", "乙", "丙", "丁"], [0, 1, 2, 3], row, top_k) for row in rows]
