@@ -114,9 +114,16 @@ class _Dictionary:
         self.logtotal = logtotal = _ln(tokenizer.total)
         # a character that is no word is scored as jieba scores it: log(1) - logtotal
         self.unknown = _ln(1) - logtotal
-        self.logp: dict[str, float] = {
-            word: (_ln(freq) - logtotal if freq else _PREFIX) for word, freq in tokenizer.FREQ.items()
-        }
+        # one float object per distinct frequency (a few thousand, not 350 000): lookups then
+        # touch, and forked workers copy on write, a few pages of reference counts instead of 8 MB
+        terms: dict[int, float] = {0: _PREFIX}
+        table: dict[str, float] = {}
+        for word, freq in tokenizer.FREQ.items():
+            term = terms.get(freq)
+            if term is None:
+                term = terms[freq] = _ln(freq) - logtotal
+            table[word] = term
+        self.logp = table
 
     def stale(self, tokenizer: jieba.Tokenizer) -> bool:
         return (
