@@ -203,7 +203,7 @@ def stage_breakdown(records: list[dict[str, str]], idf: IdfModel, model: Any) ->
     """
     from grid_appeals.text.entities import extract_entities
     from grid_appeals.text.features import Doc
-    from grid_appeals.text.keywords import candidates, textrank_many, tfidf_keywords
+    from grid_appeals.text.keywords import candidates, textrank_many, tfidf_words
     from grid_appeals.text.preprocess import prepare_text
     from grid_appeals.text.sentiment import score_text
     from grid_appeals.text.topics import match_topics
@@ -224,7 +224,7 @@ def stage_breakdown(records: list[dict[str, str]], idf: IdfModel, model: Any) ->
     tokens = stage("segment (clause cache)", lambda: [tokenize(a.text) for a in accepts])
     words = stage("keyword candidates", lambda: [candidates(t) for t in tokens])
     stage("TextRank (stacked)", lambda: textrank_many(words, 5))
-    stage("TF-IDF", lambda: [tfidf_keywords(t, idf, 5, w) for t, w in zip(tokens, words, strict=True)])
+    stage("TF-IDF", lambda: [tfidf_words(t, idf, 5, w) for t, w in zip(tokens, words, strict=True)])
     stage("entities + address", lambda: [[e.as_dict() for e in extract_entities(a.text)] for a in accepts])
     stage("topics", lambda: [match_topics(a.text) for a in accepts])
     stage("sentiment", lambda: [score_text(a.text) for a in accepts])

@@ -60,6 +60,15 @@ _HAS_REPEAT_TIMES = literal_prefilter(REPEAT_TIMES)
 _HAS_MONEY_UNIT = literal_prefilter(MONEY)
 _HAS_ENERGY_UNIT = literal_prefilter(ENERGY)
 _HAS_METER_CUE = literal_prefilter(METER_NO)
+_HAS_DATE_CUE = literal_prefilter(DATE)  # 月, -/. or a relative day word
+_HAS_TIME_CUE = literal_prefilter(TIME)  # 点/时 or ":", and a digit (both forms need one)
+_DIGIT = re.compile(r"\d")
+
+
+def _numbered(prefilter: re.Pattern[str] | None, text: str) -> bool:
+    """False only if a pattern that needs a digit and one of ``prefilter``'s strings cannot match:
+    most appeals have no digit at all (a C scan), which rules out every numeric entity at once."""
+    return _DIGIT.search(text) is not None and may_contain(prefilter, text)
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ def _number(text: str) -> float:
 def durations(text: str) -> list[Entity]:
     """Durations in minutes: 停了3个多小时 → 180 (approx), 2-3天 → 4320 (upper bound)."""
     found: list[Entity] = []
-    if not may_contain(_HAS_DURATION_UNIT, text):
+    if not _numbered(_HAS_DURATION_UNIT, text):
         return found
     for m in DURATION.finditer(text):
         unit = m["unit"]
@@ -117,7 +126,7 @@ def repeats(text: str) -> list[Entity]:
         for m in REPEAT_ORDINAL.finditer(text)
     ]
     ordinals = [(e.start, e.end) for e in found]
-    if may_contain(_HAS_REPEAT_TIMES, text):
+    if _numbered(_HAS_REPEAT_TIMES, text):
         found += [
             Entity("repeat", m.group(0), m.start(), m.end(), {"count": int(m["n"]), "ordinal": False})
             for m in REPEAT_TIMES.finditer(text)
@@ -133,8 +142,8 @@ def repeats(text: str) -> list[Entity]:
 
 
 def dates_and_times(text: str) -> list[Entity]:
-    found = []
-    for m in DATE.finditer(text):
+    found: list[Entity] = []
+    for m in DATE.finditer(text) if may_contain(_HAS_DATE_CUE, text) else ():
         if m["iso"]:
             value: dict[str, Any] = {"iso": re.sub(r"[/.]", "-", m["iso"])}
         elif m["rel"]:
@@ -148,7 +157,7 @@ def dates_and_times(text: str) -> list[Entity]:
             if not (1 <= value["month"] <= 12 and 1 <= value["day"] <= 31):
                 continue
         found.append(Entity("date", m.group(0), m.start(), m.end(), value))
-    for m in TIME.finditer(text):
+    for m in TIME.finditer(text) if _numbered(_HAS_TIME_CUE, text) else ():
         if m["hh"]:
             hour, minute = int(m["hh"]), int(m["mm"])
         else:
@@ -166,7 +175,7 @@ def dates_and_times(text: str) -> list[Entity]:
 
 def money(text: str) -> list[Entity]:
     found: list[Entity] = []
-    if not may_contain(_HAS_MONEY_UNIT, text):
+    if not _numbered(_HAS_MONEY_UNIT, text):
         return found
     for m in MONEY.finditer(text):
         value = _number(m["value"])
@@ -179,7 +188,7 @@ def money(text: str) -> list[Entity]:
 
 
 def energy(text: str) -> list[Entity]:
-    if not may_contain(_HAS_ENERGY_UNIT, text):
+    if not _numbered(_HAS_ENERGY_UNIT, text):
         return []
     return [
         Entity("energy", m.group(0), m.start(), m.end(), {"kwh": _number(m["value"])})
@@ -200,8 +209,8 @@ def addresses(text: str) -> list[Entity]:
     address = extract_address(text)
     if address is None:
         return []
-    value = {k: v for k, v in address.as_dict().items() if k not in ("start", "end")}
-    return [Entity("address", text[address.start : address.end], address.start, address.end, value)]
+    start, end = address.start, address.end
+    return [Entity("address", text[start:end], start, end, address.region())]
 
 
 def extract_entities(text: str, with_address: bool = True) -> list[Entity]:

@@ -12,6 +12,7 @@ meaning "always search".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 try:  # Python ≥ 3.11
@@ -170,3 +171,73 @@ def literal_prefilter(pattern: re.Pattern[str] | str) -> re.Pattern[str] | None:
 def may_contain(prefilter: re.Pattern[str] | None, text: str) -> bool:
     """False only if ``text`` contains none of the prefilter's literals (None: always True)."""
     return prefilter is None or prefilter.search(text) is not None
+
+
+def gate(literals: re.Pattern[str] | None, first: frozenset[str] | None) -> Any:
+    """One search that rules a text out before a rule's own regex runs: the literal prefilter if
+    there is one, else a class of the possible first characters, else None (always run).
+
+    ``gate(text) is None`` means the pattern certainly has no match in ``text`` (a C scan either
+    way, and one call instead of ``may_contain`` + ``may_match``).
+    """
+    if literals is not None:
+        return literals.search
+    if first:
+        return re.compile("[" + "".join(re.escape(c) for c in sorted(first)) + "]").search
+    return None
+
+
+# ---- candidate offsets: finditer that skips where no match can start ---------------------------
+def _sre_skips(items: Any) -> bool:
+    """Whether ``re`` itself skips ahead to possible starts (a literal or character-set prefix in
+    the compiled pattern's info block): it does for a literal, a set, or a branch whose
+    alternatives all start with a literal, looking through groups as ``re``'s compiler does."""
+    while items:
+        op, arg = items[0]
+        if op is C.SUBPATTERN:
+            items = arg[3]
+            continue
+        if op in (C.LITERAL, C.IN):
+            return True
+        if op is C.BRANCH:
+            return all(alt and alt[0][0] is C.LITERAL for alt in arg[1])
+        return False
+    return False
+
+
+def starts_search(pattern: re.Pattern[str]) -> Any:
+    """A search for the characters a match of ``pattern`` can start with, for ``finditer`` — or
+    None where that cannot help (unknown first characters, or ``re`` skips by itself)."""
+    first = first_chars(pattern)
+    if not first:
+        return None
+    try:
+        if _sre_skips(P.parse(pattern.pattern, pattern.flags).data):
+            return None
+    except re.error:  # pragma: no cover - the pattern compiled, so it parses
+        return None
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(first)) + "]").search
+
+
+def finditer(pattern: re.Pattern[str], starts: Any, text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, trying the pattern only where ``starts`` finds a possible first
+    character (``starts_search``; None: plain finditer).
+
+    Why: a pattern that begins with a group (topic cues, ``(要|就)投诉``) gets no prefix from
+    ``re``, whose search then runs every alternative at every offset of the text. Matching at an
+    offset sees the whole string (look-behinds included), as the search would; the patterns with
+    known first characters cannot match empty, so each next try starts at the previous end.
+    """
+    if starts is None:
+        yield from pattern.finditer(text)
+        return
+    match_at = pattern.match
+    pos = 0
+    while (candidate := starts(text, pos)) is not None:
+        offset = candidate.start()
+        match = match_at(text, offset)
+        if match is None:
+            pos = offset + 1
+            continue
+        yield match
+        pos = match.end()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grid_appeals.text.lexicons import LEXICON_DIR
-from grid_appeals.text.rx import first_chars, literal_prefilter, may_contain, may_match
+from grid_appeals.text.rx import finditer, first_chars, gate, literal_prefilter, starts_search
 from grid_appeals.text.topics import is_negated
 
 ESCALATION_CUES = LEXICON_DIR / "escalation_cues.tsv"
@@ -38,6 +38,10 @@ class Cue:
     prefilter: frozenset[str] | None = field(default=None, compare=False)
     # alternation of strings every match contains one of (None: unknown): a stronger skip
     literals: re.Pattern[str] | None = field(default=None, compare=False)
+    # the search that skips the cue (``rx.gate`` of the two above)
+    gate: Any = field(default=None, compare=False)
+    # possible starts of a match, for ``rx.finditer`` (None: plain finditer)
+    starts: Any = field(default=None, compare=False)
 
 
 def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
@@ -48,14 +52,17 @@ def load_cues(path: Path = ESCALATION_CUES) -> tuple[Cue, ...]:
     cues = []
     for r in reader:
         pattern = re.compile(r["pattern"])
+        first, literals = first_chars(pattern), literal_prefilter(pattern)
         cues.append(
             Cue(
                 r["cue"],
                 r["category"],
                 float(r["weight"]),
                 pattern,
-                first_chars(pattern),
-                literal_prefilter(pattern),
+                first,
+                literals,
+                gate(literals, first),
+                starts_search(pattern),
             )
         )
     return tuple(cues)
@@ -71,17 +78,13 @@ def score_text(
 ) -> dict[str, Any]:
     """``{score, points, level, cues:[{cue, category, weight, text, start, end}]}``.
 
-    ``chars`` may pass ``set(text)`` when the caller already built it (for the prefilters).
+    ``chars`` is accepted for compatibility and no longer needed (each cue has a ``gate``).
     """
     fired: list[dict[str, Any]] = []
     for cue in cues or escalation_cues():
-        if not may_contain(cue.literals, text):
+        if cue.gate is not None and cue.gate(text) is None:
             continue
-        if cue.literals is None and cue.prefilter is not None:
-            chars = set(text) if chars is None else chars
-            if not may_match(cue.prefilter, chars):
-                continue
-        for match in cue.pattern.finditer(text):
+        for match in finditer(cue.pattern, cue.starts, text):
             if cue.category in NEGATABLE and is_negated(text, match.start(), NEGATORS, 2):
                 continue
             fired.append(

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from grid_appeals.text.lexicons import LEXICON_DIR
-from grid_appeals.text.rx import first_chars, literal_prefilter, may_contain, may_match
+from grid_appeals.text.rx import finditer, first_chars, gate, literal_prefilter, starts_search
 
 TOPIC_RULES = LEXICON_DIR / "topic_rules.yaml"
 _CLAUSE_BREAK = re.compile(r"[，。！？；：\n]")
@@ -34,6 +34,10 @@ class TopicRule:
     prefilter: frozenset[str] | None = field(default=None, compare=False)
     # alternation of strings every cue match contains one of (None: unknown): a stronger skip
     literals: re.Pattern[str] | None = field(default=None, compare=False)
+    # the search that skips the rule (``rx.gate`` of the two above)
+    gate: Any = field(default=None, compare=False)
+    # possible starts of a cue match, for ``rx.finditer`` (None: plain finditer)
+    starts: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ def load_topic_rules(path: Path = TOPIC_RULES) -> TopicRules:
         cues = _compile_union(spec.get("cues"))
         starts = [first_chars(p) for p in cues]
         prefilter = None if not cues or None in starts else frozenset().union(*starts)  # type: ignore[arg-type]
+        literals = literal_prefilter(cues[0]) if len(cues) == 1 else None
         rules.append(
             TopicRule(
                 name,
@@ -69,7 +74,9 @@ def load_topic_rules(path: Path = TOPIC_RULES) -> TopicRules:
                 _compile_all(spec.get("requires_any")),
                 _compile_all(spec.get("excludes")),
                 prefilter,
-                literal_prefilter(cues[0]) if len(cues) == 1 else None,
+                literals,
+                gate(literals, prefilter),
+                starts_search(cues[0]) if len(cues) == 1 else None,
             )
         )
     negators = tuple(sorted(data.get("negators", []), key=len, reverse=True))
@@ -100,17 +107,13 @@ def match_topics(
 ) -> list[dict[str, Any]]:
     """Topics whose cues fire on ``text``: ``[{topic, cue, start, end}]`` (first firing cue).
 
-    ``chars`` may pass ``set(text)`` when the caller already built it (for the prefilters).
+    ``chars`` is accepted for compatibility and no longer needed (each rule has a ``gate``).
     """
     rules = rules or topic_rules()
     hits: list[dict[str, Any]] = []
     for rule in rules.rules:
-        if not may_contain(rule.literals, text):
+        if rule.gate is not None and rule.gate(text) is None:
             continue
-        if rule.literals is None and rule.prefilter is not None:
-            chars = set(text) if chars is None else chars
-            if not may_match(rule.prefilter, chars):
-                continue
         if rule.excludes and any(p.search(text) for p in rule.excludes):
             continue
         if rule.requires_any and not any(p.search(text) for p in rule.requires_any):
@@ -123,7 +126,7 @@ def match_topics(
 
 def _first_hit(text: str, rule: TopicRule, rules: TopicRules) -> re.Match[str] | None:
     for pattern in rule.cues:
-        for match in pattern.finditer(text):
+        for match in finditer(pattern, rule.starts, text):
             if rule.negatable and is_negated(text, match.start(), rules.negators, rules.window):
                 continue
             return match

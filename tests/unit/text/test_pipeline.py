@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from grid_appeals.text.keywords import IdfModel
 from grid_appeals.text.pipeline import process_batch, process_parallel
 
@@ -42,3 +44,47 @@ def test_parallel_matches_serial_order() -> None:
     parallel = process_parallel(records, processes=2, idf=idf, chunk_size=10)
     assert [r["app_no"] for r in parallel] == [r["app_no"] for r in records]
     assert parallel == serial
+
+
+class _PidModel:
+    """Predicts the process id, slowly (so that forked workers get chunks); fails in workers
+    if asked to (``fail_outside``: the pid of the one process where it works)."""
+
+    version = "pid"
+
+    def __init__(self, fail_outside: int | None = None) -> None:
+        self.fail_outside = fail_outside
+
+    def predict_docs(self, docs: list) -> list:
+        import os
+        import time
+
+        if self.fail_outside is not None and os.getpid() != self.fail_outside:
+            raise ValueError("boom in a worker")
+        time.sleep(0.1)
+        return [{"pid": os.getpid()} for _ in docs]
+
+
+def test_parallel_work_is_shared_by_caller_and_worker() -> None:
+    records = [dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电") for i in range(60)]
+    out = process_parallel(records, processes=2, model=_PidModel(), chunk_size=6)
+    assert [r["app_no"] for r in out] == [r["app_no"] for r in records]
+    assert len({r["predictions"]["pid"] for r in out}) == 2
+
+
+def test_parallel_worker_failure_is_raised_not_hung() -> None:
+    import os
+
+    records = [dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电") for i in range(60)]
+    with pytest.raises(RuntimeError, match="boom in a worker"):
+        process_parallel(records, processes=2, model=_PidModel(fail_outside=os.getpid()), chunk_size=6)
+    # the worker is gone and a later run works
+    assert len(process_parallel(records, processes=2, chunk_size=10)) == 60
+
+
+def test_parallel_with_three_processes_keeps_order() -> None:
+    records = [
+        dict(RECORD, app_no=f"A{i}", accept_content=f"第{i}号：客户反映停电{i}小时") for i in range(45)
+    ]
+    serial = process_batch(records)
+    assert process_parallel(records, processes=3, chunk_size=7) == serial
