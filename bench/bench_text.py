@@ -1,6 +1,6 @@
 """Throughput of the appeal text pipeline vs. bare ``jieba.lcut`` on the same texts, same run.
 
-Usage: ``.venv/bin/python bench/bench_text.py [--n 6000] [--source mix|seed|sim] [--no-model]``.
+Usage: ``.venv/bin/python bench/bench_text.py [--n 6000] [--source mix|seed|sim] [--no-model] [--rounds 3]``.
 
 Goal (issue 5): full pipeline with 2 processes ≥ bare single-process ``jieba.lcut``, both measured
 here on the same 受理内容 texts. "Full" = normalise + PII masking (受理内容 and 处理意见), cached
@@ -253,6 +253,9 @@ def main() -> None:
     parser.add_argument("--no-model", action="store_true", help="leave the classifier out")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--stages", action="store_true", help="also print CPU µs per appeal of each stage")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="bare / 1-process / 2-process measured back to back this many times; the round with "
+                             "the median 2-process ratio is reported (the box is shared: a single round is noisy)")
     args = parser.parse_args()
     records = make_records(args.n, args.seed, args.source)
     texts = [r["accept_content"] for r in records]
@@ -270,22 +273,29 @@ def main() -> None:
     idf = IdfModel.fit(tokenize(r["accept_content"]) for r in make_records(1000, args.seed + 1, args.source))
     warm_up()
 
-    bare_s, bare_cpu, _ = timed(lambda: [jieba.lcut(t) for t in texts])
-    bare_rate = rate(len(texts), bare_s)
-
-    clear_caches()
-    one_s, one_cpu, out = timed(lambda: process_batch(records, idf, model))
-    one_rate = rate(len(records), one_s)
-    one_cache = clause_cache_info()
-
-    clear_caches()
-    stats: dict[str, Any] = {}
-    two_s, two_cpu, out2 = timed(
-        lambda: process_parallel(records, processes=2, idf=idf, model=model, stats=stats)
-    )
-    two_rate = rate(len(records), two_s)
-    assert out2 == out, "parallel output differs from serial output"
+    rounds = []  # (bare, 1 process, 2 processes) back to back: the ratios of a round share the machine
+    for _ in range(args.rounds):
+        bare_s, bare_cpu, _ = timed(lambda: [jieba.lcut(t) for t in texts])
+        clear_caches()
+        one_s, one_cpu, out = timed(lambda: process_batch(records, idf, model))
+        one_cache = clause_cache_info()
+        clear_caches()
+        stats: dict[str, Any] = {}
+        two_s, two_cpu, out2 = timed(
+            lambda stats=stats: process_parallel(records, processes=2, idf=idf, model=model, stats=stats)
+        )
+        assert out2 == out, "parallel output differs from serial output"
+        clear_caches()
+        rounds.append((bare_s, bare_cpu, one_s, one_cpu, two_s, two_cpu, one_cache, stats))
     n = len(records)
+    if args.rounds > 1:
+        print(f"{'round':>5} {'bare /s':>9} {'1 proc /s':>10} {'2 proc /s':>10} {'ratio 1':>8} {'ratio 2':>8}")
+        for k, (b, _, o, _, t, _, _, _) in enumerate(rounds, 1):
+            print(f"{k:>5} {n / b:9.0f} {n / o:10.0f} {n / t:10.0f} {b / o:8.2f} {b / t:8.2f}")
+    # the round with the median 2-process ratio is reported in full
+    rounds.sort(key=lambda r: r[0] / r[4])
+    bare_s, bare_cpu, one_s, one_cpu, two_s, two_cpu, one_cache, stats = rounds[len(rounds) // 2]
+    bare_rate, one_rate, two_rate = rate(n, bare_s), rate(n, one_s), rate(n, two_s)
 
     clauses = [p for t in (r["accept_content"] for r in records) for p in _pieces(t)]
     load = os.getloadavg()
@@ -304,7 +314,8 @@ def main() -> None:
         f"full pipeline,   2 processes: {two_rate:8.0f} /s  ratio {two_rate / bare_rate:.2f}"
         f"  clause-cache hit rate {stats.get('clause_cache_hit_rate', float('nan')):.1%}"
     )
-    print("goal (2 processes >= bare lcut):", "MET" if two_rate >= bare_rate else "NOT MET")
+    print(f"goal (2 processes >= bare lcut, median of {args.rounds} rounds):",
+          "MET" if two_rate >= bare_rate else "NOT MET")
     print(
         f"CPU per appeal: bare lcut {bare_cpu / n * 1e6:.0f} µs, pipeline 1 process {one_cpu / n * 1e6:.0f} µs, "
         f"2 processes {two_cpu / n * 1e6:.0f} µs (parent + workers)"
