@@ -1,6 +1,6 @@
 """Ingest throughput vs the physical limit (raw COPY) and the usual peer (pandas ``to_sql``).
 
-    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--orders 100000] [--peer-rows 100000]
+    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--orders 100000] [--peer-rows 100000] [--repeat 3]
 
 Entities are the fixture contracts in tests/fixtures/contracts (readings: gzip CSV file drop,
 day partitions; work orders: SQL source, upsert), in databases prefixed ``gridbench``.
@@ -10,6 +10,8 @@ day partitions; work orders: SQL source, upsert), in databases prefixed ``gridbe
   on ``--peer-rows`` rows, throughput extrapolated (it is too slow to run on a million).
 - ingest: ``ingest_entity`` end to end (extract, validate, quarantine, COPY, replace/upsert,
   checksum, ledger, dq results, Data Docs); its per-stage timings are printed.
+``--repeat N`` measures all three N times back to back and reports the median ratios: on a shared
+2-core VM single rounds swing, so compare ratios within one run, never absolute times.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import dataclasses
 import gzip
 import io
 import os
+import statistics
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -59,7 +62,7 @@ def _copy(conn: psycopg.Connection, table: str, data: bytes, header: bool) -> No
             cp.write(data[off:off + (1 << 20)])
 
 
-def bench_readings(cfg, contract, rows: int, peer_rows: int) -> dict[str, float]:
+def bench_readings(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) -> list[dict[str, float]]:
     rng = np.random.default_rng(7)
     data = readings_csv(rows, rng)
     landing = cfg.landing_dir / "bench"
@@ -69,23 +72,26 @@ def bench_readings(cfg, contract, rows: int, peer_rows: int) -> dict[str, float]
     os.environ[contract.env_override_name()] = str(landing / (contract.path or ""))
     ddl = ("create table bench_read (mp_id text, data_date date, coll_time timestamp, pap_r numeric, "
            "pap_r1 numeric, org_no text)")
-    with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
-        conn.execute("drop table if exists public.bench_read")
-        conn.execute(ddl)
-        t0 = time.perf_counter()
-        with conn.transaction():
-            _copy(conn, "public.bench_read", gzip.decompress(path.read_bytes()), True)
-        raw = time.perf_counter() - t0
-        conn.execute("drop table public.bench_read")
-    peer = _to_sql(cfg, lambda: pd.read_csv(path, nrows=peer_rows, dtype=str), "bench_read_peer")
     ingest_entity(contract, START, END, cfg=cfg)  # warm-up: partition, GX import, page cache
-    t0 = time.perf_counter()
-    result = ingest_entity(contract, START, END, cfg=cfg)
-    ours = time.perf_counter() - t0
-    return _report("readings (gzip CSV file, day partition)", rows, raw, peer_rows, peer, ours, result)
+    rounds = []
+    for _ in range(repeat):
+        with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
+            conn.execute("drop table if exists public.bench_read")
+            conn.execute(ddl)
+            t0 = time.perf_counter()
+            with conn.transaction():
+                _copy(conn, "public.bench_read", gzip.decompress(path.read_bytes()), True)
+            raw = time.perf_counter() - t0
+            conn.execute("drop table public.bench_read")
+        peer = _to_sql(cfg, lambda: pd.read_csv(path, nrows=peer_rows, dtype=str), "bench_read_peer")
+        t0 = time.perf_counter()
+        result = ingest_entity(contract, START, END, cfg=cfg)
+        ours = time.perf_counter() - t0
+        rounds.append(_report("readings (gzip CSV file, day partition)", rows, raw, peer_rows, peer, ours, result))
+    return rounds
 
 
-def bench_orders(cfg, contract, rows: int, peer_rows: int) -> dict[str, float]:
+def bench_orders(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) -> list[dict[str, float]]:
     ensure_database(cfg.db_name("src_fixture"), cfg=cfg)
     rng = np.random.default_rng(11)
     handle = pd.Timestamp(DAY) + pd.to_timedelta(rng.integers(0, 86400, rows), unit="s")
@@ -108,29 +114,32 @@ def bench_orders(cfg, contract, rows: int, peer_rows: int) -> dict[str, float]:
         src.execute(f"create table public.arc_s_95598_wkst ({cols})")
         _copy(src, "public.arc_s_95598_wkst", data, False)
         src.execute("analyze public.arc_s_95598_wkst")
-    with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn, \
-            psycopg.connect(cfg.url("src_fixture")) as src:
-        conn.execute("drop table if exists public.bench_wkst")
-        conn.execute(f"create table public.bench_wkst ({cols})")
+    rounds = []
+    for _ in range(repeat):
+        with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn, \
+                psycopg.connect(cfg.url("src_fixture")) as src:
+            conn.execute("drop table if exists public.bench_wkst")
+            conn.execute(f"create table public.bench_wkst ({cols})")
+            t0 = time.perf_counter()
+            buf = io.BytesIO()
+            with src.cursor().copy(f"copy (select * from public.arc_s_95598_wkst where update_time >= '{START}' "
+                                   f"and update_time < '{END}') to stdout with (format csv)") as cp:
+                for block in cp:
+                    buf.write(block)
+            with conn.transaction():
+                _copy(conn, "public.bench_wkst", buf.getvalue(), False)
+            raw = time.perf_counter() - t0
+            conn.execute("drop table public.bench_wkst")
+        peer = _to_sql(cfg, lambda: pd.read_sql(
+            f"select * from public.arc_s_95598_wkst limit {peer_rows}",
+            cfg.url("src_fixture").replace("postgresql://", "postgresql+psycopg://", 1)), "bench_wkst_peer")
+        with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
+            conn.execute("drop table if exists raw_fixture.wkst")
         t0 = time.perf_counter()
-        buf = io.BytesIO()
-        with src.cursor().copy(f"copy (select * from public.arc_s_95598_wkst where update_time >= '{START}' "
-                               f"and update_time < '{END}') to stdout with (format csv)") as cp:
-            for block in cp:
-                buf.write(block)
-        with conn.transaction():
-            _copy(conn, "public.bench_wkst", buf.getvalue(), False)
-        raw = time.perf_counter() - t0
-        conn.execute("drop table public.bench_wkst")
-    peer = _to_sql(cfg, lambda: pd.read_sql(
-        f"select * from public.arc_s_95598_wkst limit {peer_rows}",
-        cfg.url("src_fixture").replace("postgresql://", "postgresql+psycopg://", 1)), "bench_wkst_peer")
-    with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
-        conn.execute("drop table if exists raw_fixture.wkst")
-    t0 = time.perf_counter()
-    result = ingest_entity(contract, START, END, cfg=cfg)
-    ours = time.perf_counter() - t0
-    return _report("work orders (SQL source, upsert)", rows, raw, peer_rows, peer, ours, result)
+        result = ingest_entity(contract, START, END, cfg=cfg)
+        ours = time.perf_counter() - t0
+        rounds.append(_report("work orders (SQL source, upsert)", rows, raw, peer_rows, peer, ours, result))
+    return rounds
 
 
 def _to_sql(cfg, read, table: str) -> float:
@@ -164,12 +173,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--peer-rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per entity; the median ratio is reported")
     args = parser.parse_args(argv)
     cfg = dataclasses.replace(settings(), db_prefix=os.environ.get("GRID_BENCH_DB_PREFIX", "gridbench"))
     bootstrap(cfg)
     contracts = {c.name: c for c in load_contracts(directory=ROOT / "tests/fixtures/contracts")}
-    bench_readings(cfg, contracts["day_read"], args.rows, min(args.peer_rows, args.rows))
-    bench_orders(cfg, contracts["wkst"], args.orders, min(args.peer_rows, args.orders))
+    summary = {
+        "readings": bench_readings(cfg, contracts["day_read"], args.rows, min(args.peer_rows, args.rows), args.repeat),
+        "work orders": bench_orders(cfg, contracts["wkst"], args.orders, min(args.peer_rows, args.orders), args.repeat),
+    }
+    print(f"\nmedian of {args.repeat} round(s):")
+    for label, rounds in summary.items():
+        copy = [r["vs_copy"] for r in rounds]
+        peer = [r["vs_to_sql"] for r in rounds]
+        print(f"  {label:12s} vs raw COPY {statistics.median(copy):5.2f}x ({' '.join(f'{x:.2f}' for x in copy)})"
+              f"   vs to_sql {statistics.median(peer):5.1f}x ({' '.join(f'{x:.1f}' for x in peer)})")
     return 0
 
 

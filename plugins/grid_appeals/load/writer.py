@@ -4,15 +4,16 @@ All of it runs in ONE transaction behind ``pg_advisory_xact_lock(entity, date)``
 the same date cannot interleave and an exception at any point (even half-way through the COPY)
 leaves the previous state untouched.
 
-Rows go to Postgres as CSV text produced by pyarrow (multi-threaded, no per-row Python) and are
-cast by Postgres once, from text that already passed the type checks. Day-partitioned append-only
+Rows go to Postgres as a binary COPY payload built with numpy/arrow from the validated text
+(:mod:`grid_appeals.load.binary`; Postgres parses no dates or numbers), or — when a value does not
+fit the binary form or ``GRID_LOAD_BINARY=0`` — as CSV text produced by pyarrow, cast by Postgres
+once. Either way the raw table's column types are checked against the contract first. Day-partitioned append-only
 entities: ``truncate`` the day's partition and COPY (FREEZE) straight into it — a temp table would
 write every row twice; other append-only entities: COPY into a temp table, ``delete`` the date,
-``insert … select``; updatable
-entities: ``insert … on conflict (key) do update … where excluded.updated_at >= target.updated_at``;
-other upserted entities (snapshots, lookback re-reads): ``… do update … where the business columns
-are distinct`` — an unchanged row is neither rewritten nor moved to another run date, so a full
-snapshot of 10 M unchanged customers writes nothing and re-running an older date steals no rows.
+``insert … select``; updatable entities: ``update … from`` the temp table ``where
+src.updated_at >= target.updated_at``, then ``insert`` the new keys; other upserted entities
+(snapshots, lookback re-reads): ``update … where the business columns are distinct`` — an
+unchanged row is neither rewritten nor moved to another run date, so a full snapshot of 10 M unchanged customers writes nothing and re-running an older date steals no rows.
 Rows sent but not written are reported as superseded (counted with the duplicates in the ledger).
 
 The COPY is streamed (:func:`open_load`): a writer thread feeds ``copy.write`` (which waits on the
@@ -27,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import queue
 import threading
 import time
@@ -43,6 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+from grid_appeals.load import binary
 from grid_appeals.load.ddl import PG_TYPES, ensure_partition, quarantine_ident, raw_ident
 from grid_appeals.sources.batch import SOURCE_FILE, SOURCE_ROW
 from grid_appeals.sources.contracts import EntityContract
@@ -101,12 +104,21 @@ def csv_buffer(frame: pd.DataFrame, columns: list[str]) -> memoryview:
     return csv_payload(arrow_rows(frame, columns))
 
 
-def _copy_statement(target: sql.Composable, columns: list[str], freeze: bool) -> sql.Composed:
-    return sql.SQL("copy {} ({}) from stdin with (format csv{})").format(
+def _copy_statement(
+    target: sql.Composable, columns: list[str], freeze: bool, binary: bool = False
+) -> sql.Composed:
+    return sql.SQL("copy {} ({}) from stdin with (format {}{})").format(
         target,
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL("binary" if binary else "csv"),
         sql.SQL(", freeze true" if freeze else ""),
     )
+
+
+def binary_copy() -> bool:
+    """COPY in binary format when every value fits it (``GRID_LOAD_BINARY``, default 1); ``0``
+    sends CSV text as before (see :mod:`grid_appeals.load.binary`)."""
+    return os.environ.get("GRID_LOAD_BINARY", "1") != "0"
 
 
 def copy_rows(
@@ -152,10 +164,12 @@ class CopyStream:
         stmt: sql.Composable,
         *,
         after_chunk: Callable[[int], None] | None = None,
+        binary: bool = False,
     ) -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._error: BaseException | None = None
         self._conn, self._stmt, self._after_chunk = conn, stmt, after_chunk
+        self._binary = binary
         self._thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
         self._thread.start()
 
@@ -167,11 +181,15 @@ class CopyStream:
                     if isinstance(item, _Abort):
                         raise item
                     payload = item  # type: ignore[assignment]
+                    if self._binary and sent == 0:
+                        cp.write(binary.SIGNATURE)  # psycopg adds neither header nor trailer to raw blocks
                     for off in range(0, len(payload), COPY_CHUNK):  # type: ignore[arg-type]
                         cp.write(payload[off : off + COPY_CHUNK])  # type: ignore[index]
                         sent += min(COPY_CHUNK, len(payload) - off)  # type: ignore[arg-type]
                         if self._after_chunk is not None:
                             self._after_chunk(sent)
+                if self._binary and sent:
+                    cp.write(binary.TRAILER)
         except BaseException as exc:  # handed to the caller's thread
             self._error = exc
             while self._queue.get() is not _DONE:  # unblock a producer waiting on a full queue
@@ -223,57 +241,76 @@ def _insert_from_temp(
     batch_id: str,
     day: date,
     *,
+    sent: int,
     source_file: str | None = None,
 ) -> tuple[int, int]:
     """Move rows from the temp table; returns (rows written, rows superseded by newer ones).
 
     ``source_file`` given: the batch came from one file/table, written as a literal (not streamed).
+    Upserts run as ``update … from`` the temp table (existing keys whose row is newer / differs)
+    then ``insert … where not exists`` (new keys): a third faster than ``insert … on conflict do
+    update``, whose speculative insertion costs a round of index work per row. Two loads of one
+    entity on different dates could both insert the same new key, so upserts also take an
+    entity-wide advisory lock for this step (held to commit, taken after the entity+date lock).
     """
     business = [sql.Identifier(c) for c in contract.column_names]
-    cols = sql.SQL(", ").join(
-        [
-            *business,
-            *map(sql.Identifier, ("_source_file", "_source_row", "_batch_id", "_data_date", "_loaded_at")),
-        ]
+    lineage = ("_source_file", "_source_row", "_batch_id", "_data_date", "_loaded_at")
+    cols = sql.SQL(", ").join([*business, *map(sql.Identifier, lineage)])
+    file_expr = (
+        sql.Literal(source_file)
+        if source_file is not None
+        else sql.SQL("src.{}").format(sql.Identifier("_source_file"))
     )
-    file_expr = sql.Literal(source_file) if source_file is not None else sql.Identifier("_source_file")
     # _loaded_at = the transaction's time, not the column default clock_timestamp(): one load, one
     # timestamp, and no function call per row
-    select = sql.SQL("select {}, {}::text, _source_row, {}::uuid, {}::date, now() from {}").format(
-        sql.SQL(", ").join(business), file_expr, sql.Literal(batch_id), sql.Literal(day), tmp
+    values = {
+        "_source_file": sql.SQL("{}::text").format(file_expr),
+        "_source_row": sql.SQL("src._source_row"),
+        "_batch_id": sql.SQL("{}::uuid").format(sql.Literal(batch_id)),
+        "_data_date": sql.SQL("{}::date").format(sql.Literal(day)),
+        "_loaded_at": sql.SQL("now()"),
+    }
+    select = sql.SQL("select {}, {} from {} as src").format(
+        sql.SQL(", ").join(sql.SQL("src.{}").format(c) for c in business),
+        sql.SQL(", ").join(values[c] for c in lineage),
+        tmp,
     )
     if not contract.upsert:
         cur = conn.execute(sql.SQL("insert into {} ({}) {}").format(target, cols, select))
         return cur.rowcount, 0
-    key = sql.SQL(", ").join(sql.Identifier(k) for k in contract.primary_key)
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"grid_appeals.load.upsert.{contract.key}",))
+    same_key = sql.SQL(" and ").join(
+        sql.SQL("target.{k} = src.{k}").format(k=sql.Identifier(k)) for k in contract.primary_key
+    )
     updates = sql.SQL(", ").join(
-        sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
-        for c in [
-            *contract.column_names,
-            "_source_file",
-            "_source_row",
-            "_batch_id",
-            "_data_date",
-            "_loaded_at",
+        [
+            *(
+                sql.SQL("{c} = src.{c}").format(c=sql.Identifier(c))
+                for c in contract.column_names
+                if c not in contract.primary_key
+            ),
+            *(sql.SQL("{} = {}").format(sql.Identifier(c), values[c]) for c in lineage),
         ]
-        if c not in contract.primary_key
     )
     if contract.updatable:
         up = sql.Identifier(contract.updated_at)  # type: ignore[arg-type]
-        cond = sql.SQL("excluded.{up} >= target.{up} or target.{up} is null").format(up=up)
+        cond = sql.SQL("(src.{up} >= target.{up} or target.{up} is null)").format(up=up)
     else:
         cond = sql.SQL("({t}) is distinct from ({e})").format(
             t=sql.SQL(", ").join(sql.SQL("target.{}").format(c) for c in business),
-            e=sql.SQL(", ").join(sql.SQL("excluded.{}").format(c) for c in business),
+            e=sql.SQL(", ").join(sql.SQL("src.{}").format(c) for c in business),
         )
-    cur = conn.execute(
+    updated = conn.execute(
+        sql.SQL("update {t} as target set {updates} from {tmp} as src where {same_key} and {cond}").format(
+            t=target, updates=updates, tmp=tmp, same_key=same_key, cond=cond
+        )
+    ).rowcount
+    inserted = conn.execute(
         sql.SQL(
-            "insert into {t} as target ({cols}) {select} on conflict ({key}) do update set {updates} "
-            "where {cond}"
-        ).format(t=target, cols=cols, select=select, key=key, updates=updates, cond=cond)
-    )
-    sent = conn.execute(sql.SQL("select count(*) from {}").format(tmp)).fetchone()[0]  # type: ignore[index]
-    return cur.rowcount, int(sent) - cur.rowcount
+            "insert into {t} ({cols}) {select} where not exists (select 1 from {t} as target where {k})"
+        ).format(t=target, cols=cols, select=select, k=same_key)
+    ).rowcount
+    return updated + inserted, sent - updated - inserted
 
 
 def _clean(value: object) -> object:
@@ -343,6 +380,7 @@ class Load:
     defaults: list[str]
     single_file: str | None
     timings: dict[str, float]
+    layout: tuple[list[str], int, dict[str, str]] | None = None  # binary: (columns, fixed, types)
     sent: int = 0
     serialise_s: float = 0.0
     started: float = field(default_factory=time.perf_counter)
@@ -368,7 +406,8 @@ class Load:
                     keep[positions - lo] = True
                     part = part.filter(pa.array(keep))
         for off in range(0, len(part), SEND_ROWS):
-            payload = csv_payload(part.slice(off, SEND_ROWS))
+            chunk = part.slice(off, SEND_ROWS)
+            payload = csv_payload(chunk) if self.layout is None else binary.encode(chunk, *self.layout)
             self.serialise_s += time.perf_counter() - t0
             self.stream.put(payload)
             t0 = time.perf_counter()
@@ -396,7 +435,14 @@ class Load:
             if not contract.upsert:
                 conn.execute(sql.SQL("delete from {} where _data_date = %s").format(self.target), (self.day,))
             loaded, superseded = _insert_from_temp(
-                conn, contract, self.tmp, self.target, self.batch_id, self.day, source_file=self.single_file
+                conn,
+                contract,
+                self.tmp,
+                self.target,
+                self.batch_id,
+                self.day,
+                sent=self.sent,
+                source_file=self.single_file,
             )
             self.timings["replace_s"] = round(time.perf_counter() - t0, 3)
         quarantined = _write_quarantine(conn, contract, quarantine, self.batch_id, self.day)
@@ -432,8 +478,15 @@ def open_load(
     single_file = str(files[0]) if len(files) == 1 else None
     columns = [*contract.column_names, SOURCE_ROW] + ([] if single_file is not None else [SOURCE_FILE])
     table = arrow_rows(rows, columns)
+    types = binary.column_types(contract, columns)
+    layout: tuple[list[str], int, dict[str, str]] | None = None
+    if binary_copy() and binary.binary_possible(table, types):
+        order, fixed = binary.binary_order(contract, columns)
+        table = table.select(order)
+        columns, layout = order, (order, fixed, types)
     with conn.transaction():
         lock_entity_date(conn, contract, day)
+        binary.check_column_types(conn, raw_ident(contract), types)
         target = ensure_partition(contract, conn, day)
         defaults: list[str] = []
         tmp: sql.Identifier | None = None
@@ -457,12 +510,14 @@ def open_load(
                     )
                 )
             defaults = list(constants)
-            stmt = _copy_statement(target, columns, freeze=True)
+            stmt = _copy_statement(target, columns, freeze=True, binary=layout is not None)
         else:
             tmp = _temp_table(conn, contract, with_file=single_file is None)
-            stmt = _copy_statement(tmp, columns, freeze=False)
-        stream = CopyStream(conn, stmt, after_chunk=after_chunk)
-        load = Load(conn, contract, day, batch_id, table, stream, target, tmp, defaults, single_file, timings)
+            stmt = _copy_statement(tmp, columns, freeze=False, binary=layout is not None)
+        stream = CopyStream(conn, stmt, after_chunk=after_chunk, binary=layout is not None)
+        load = Load(
+            conn, contract, day, batch_id, table, stream, target, tmp, defaults, single_file, timings, layout
+        )
         try:
             yield load
         except BaseException:

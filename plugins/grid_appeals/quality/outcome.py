@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grid_appeals.quality.fastparse import parse_fixed
 from grid_appeals.sources.contracts import EntityContract
 
 
@@ -64,7 +65,8 @@ def _cast_numeric(s: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
     return value, matched
 
 
-def _cast_temporal(s: pd.Series, col_type: str) -> pd.Series:
+def _cast_temporal_general(s: pd.Series, col_type: str) -> pd.Series:
+    """Any text to datetime64 (NaT where it does not parse): arrow's strptime, then ISO 8601."""
     fmt = "%Y-%m-%d" if col_type == "date" else "%Y-%m-%d %H:%M:%S"
     arr = _arrow(s)
     parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
@@ -77,7 +79,28 @@ def _cast_temporal(s: pd.Series, col_type: str) -> pd.Series:
     if col_type == "timestamp" and retry.any():  # 'T' separator, no seconds, fractions: rare, slow path
         fast = fast.astype("datetime64[us]")
         fast[retry] = pd.to_datetime(s[retry], format="ISO8601", errors="coerce")
-    return fast
+    return fast.where(fast.isna() | (fast.dt.year >= 1))  # Postgres has no year 0
+
+
+def _cast_temporal(s: pd.Series, col_type: str) -> pd.Series:
+    """Dates / timestamps as datetime64 (NaT where the text is no valid value).
+
+    The common fixed-width form is parsed with numpy (:mod:`grid_appeals.quality.fastparse`); the
+    rest — other shapes, and whatever the fast path rejects — goes through the general path, so the
+    result is the general path's on every value, only faster.
+    """
+    out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[s]")
+    positions, values = parse_fixed(_arrow(s), col_type)
+    out[positions] = values
+    rest = s.notna().to_numpy(dtype=bool, copy=True)
+    rest[positions] = False
+    result = pd.Series(out, index=s.index)
+    if rest.any():
+        slow = _cast_temporal_general(s[rest], col_type)
+        if slow.dtype != result.dtype:
+            result = result.astype(slow.dtype)
+        result[rest] = slow.to_numpy()
+    return result
 
 
 def typed_view(
