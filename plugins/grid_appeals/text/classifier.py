@@ -13,6 +13,13 @@ weighting, per-view L2 norms) and **one** sparse × dense product that scores ev
 target at once; calibration is a fixed Platt sigmoid per class fitted on out-of-fold decision
 values, so no ensemble of calibration models runs at prediction time. sklearn's ``LinearSVC``
 still does the fitting.
+
+Two defences against what agents write (issue 5): training can be given which rows are trusted (the
+hand-written corpus); the others' agent labels are then cleaned first — labels an out-of-fold model
+contradicts with p ≥ ``NOISE_THRESHOLD`` are dropped (``contradicted_labels``), so the model does
+not learn the agents' mislabels. And escalation-threat clauses (要投诉 / 打12398 / 找媒体曝光 / 起诉)
+become one marker token (``features.mark_threats``) in training and prediction alike, so a threat
+inside a repair or a query does not read as a complaint.
 """
 
 from __future__ import annotations
