@@ -50,7 +50,7 @@ from grid_appeals.config import Settings, settings
 from grid_appeals.text import classifier
 from grid_appeals.text.appeal_text_task import REVIEW_THRESHOLD
 from grid_appeals.text.seed_corpus import SeedRow, load_seed_corpus, seed_labels
-from grid_appeals.text.training import SEED_REPEAT, with_seed_corpus
+from grid_appeals.text.training import SEED_REPEAT, fit_with_seed_corpus
 from grid_appeals.transform.codes import code_map
 
 LEVELS = ("business_type", "complaint_class", "second_level")
@@ -159,9 +159,9 @@ def split_rows(df: pd.DataFrame, train_until: date, test_from: date, holdout_fam
 # ---- training (as production does it) --------------------------------------------------------------
 def train_like_production(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]],
                           seed: Sequence[SeedRow] | None = None, version: str = "eval") -> classifier.TextClassifier:
-    """History with agent labels + the seed corpus repeated ``SEED_REPEAT`` times, as ``train_models``."""
-    all_texts, all_labels = with_seed_corpus(texts, {t: labels[t] for t in LEVELS}, seed)
-    return classifier.train(all_texts, all_labels, cv_folds=0, version=version)
+    """History with agent labels (cleaned of contradicted ones) + the seed corpus repeated
+    ``SEED_REPEAT`` times: ``training.fit_with_seed_corpus``, exactly as ``train_models``."""
+    return fit_with_seed_corpus(texts, {t: labels[t] for t in LEVELS}, seed, version=version)
 
 
 def agent_labels(df: pd.DataFrame) -> dict[str, list[str | None]]:
@@ -371,6 +371,7 @@ def evaluate_classifier(cfg: Settings | None = None, train_until: date | None = 
                    "holdout_phrasing_share": holdout_phrasing_share,
                    "review_threshold": threshold, "seed_repeat": SEED_REPEAT},
         "model_version": model.version,
+        "label_cleaning": model.metadata.get("label_cleaning"),
         "split": split.describe(),
         "holdout": holdout,
         "all_families": score_predictions(split.test_all, pred_all),

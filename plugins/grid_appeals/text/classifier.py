@@ -13,6 +13,13 @@ weighting, per-view L2 norms) and **one** sparse × dense product that scores ev
 target at once; calibration is a fixed Platt sigmoid per class fitted on out-of-fold decision
 values, so no ensemble of calibration models runs at prediction time. sklearn's ``LinearSVC``
 still does the fitting.
+
+Two defences against what agents write (issue 5): training can be given which rows are trusted (the
+hand-written corpus); the others' agent labels are then cleaned first — labels an out-of-fold model
+contradicts with p ≥ ``NOISE_THRESHOLD`` are dropped (``contradicted_labels``), so the model does
+not learn the agents' mislabels. And escalation-threat clauses (要投诉 / 打12398 / 找媒体曝光 / 起诉)
+become one marker token (``features.mark_threats``) in training and prediction alike, so a threat
+inside a repair or a query does not read as a complaint.
 """
 
 from __future__ import annotations
@@ -34,7 +41,16 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from grid_appeals.text.features import VIEW_OF_KIND, VIEWS, Doc, KeyIndex, KindKeys, hashed_keys, make_doc
+from grid_appeals.text.features import (
+    VIEW_OF_KIND,
+    VIEWS,
+    Doc,
+    KeyIndex,
+    KindKeys,
+    hashed_keys,
+    make_doc,
+    mark_threats,
+)
 from grid_appeals.text.lexicons import lexicon_fingerprint
 
 TARGETS = ("business_type", "complaint_class", "second_level")
@@ -64,7 +80,9 @@ HIERARCHY_WEIGHT = 0.5  # share of the second-level model's vote in the complain
 SVM_C = 0.5
 VIEW_WEIGHTS = (1.0, 0.7, 1.0)  # chars, words, pinyin: chosen on the hand-written grouped CV (b)
 CALIBRATION_FOLDS = 3
-MODEL_FORMAT = 2  # 1 = sklearn pipelines per target (before the single-matmul model)
+NOISE_FOLDS = 3  # label-noise cleaning: out-of-fold models over the untrusted (agent-labelled) rows
+NOISE_THRESHOLD = 0.85  # a label is dropped when the out-of-fold model prefers another class this surely
+MODEL_FORMAT = 3  # 1 = sklearn pipelines per target; 2 = before threat clauses became one marker token
 log = logging.getLogger(__name__)
 
 
@@ -269,7 +287,7 @@ class TextClassifier:
             return []
         unique: dict[Doc, int] = {}
         positions = [unique.setdefault(doc, len(unique)) for doc in docs]
-        probs = self.probabilities(list(unique))
+        probs = self.probabilities([mark_threats(doc) for doc in unique])
         if "complaint_class" in probs and "second_level" in probs and self.metadata.get("hierarchy", True):
             probs["complaint_class"], probs["second_level"] = consistent_hierarchy(
                 probs["complaint_class"],
@@ -351,6 +369,7 @@ def fit_docs(
 ) -> TextClassifier:
     """Fit the feature space on all ``docs`` and one SVM per target on the rows it labels."""
     c = SVM_C if c is None else c
+    docs = [mark_threats(doc) for doc in docs]
     space, x = FeatureSpace.fit(docs)
     groups = [doc.text for doc in docs]
     blocks: list[dict[str, Any]] = []
@@ -379,6 +398,78 @@ def fit_docs(
     )
 
 
+def contradicted_labels(
+    docs: Sequence[Doc],
+    label_map: Mapping[str, Sequence[str | None]],
+    trusted: Sequence[bool],
+    *,
+    folds: int = NOISE_FOLDS,
+    threshold: float = NOISE_THRESHOLD,
+    c: float | None = None,
+) -> dict[str, np.ndarray]:
+    """Per target: a mask of the untrusted rows whose label an out-of-fold model contradicts.
+
+    Why: agents mislabel a few per cent of orders (a repair filed as 咨询, a complaint as 意见), and
+    a linear model trained on those labels learns part of the noise. The untrusted rows are split
+    into ``folds`` (grouped by text, so a repeated text is never judged by a model that saw it);
+    each part is predicted by a model fitted on the other parts plus every trusted row (the
+    hand-written corpus). A row's label counts as contradicted when that model gives another class
+    a probability ≥ ``threshold``. Trusted rows are never judged. No ground truth is involved: the
+    only evidence is the agreement of the other agents' labels (and the seed corpus) on similar text.
+    """
+    n = len(docs)
+    out = {target: np.zeros(n, dtype=bool) for target in label_map}
+    untrusted = np.flatnonzero(~np.asarray(trusted, dtype=bool))
+    if folds < 2 or len(untrusted) < folds:
+        return out
+    # fold of each untrusted row, by its text: identical texts share a fold
+    texts = sorted({docs[i].text for i in untrusted})
+    rng = np.random.default_rng(0)
+    fold_of_text = dict(zip(texts, rng.permutation(len(texts)) % folds, strict=True))
+    fold = np.full(n, -1)
+    fold[untrusted] = [fold_of_text[docs[i].text] for i in untrusted]
+    for k in range(folds):
+        test = np.flatnonzero(fold == k)
+        train = np.flatnonzero(fold != k)
+        if not len(test):
+            continue
+        model = fit_docs(
+            [docs[i] for i in train], {t: [labels[i] for i in train] for t, labels in label_map.items()}, c=c
+        )
+        for row, predicted in zip(test, model.predict_docs([docs[i] for i in test]), strict=True):
+            for target, labels in label_map.items():
+                guess, label = predicted.get(target), labels[row]
+                if label and guess and guess["label"] != label and guess["confidence"] >= threshold:
+                    out[target][row] = True
+    return out
+
+
+def clean_labels(
+    label_map: Mapping[str, Sequence[str | None]], contradicted: Mapping[str, np.ndarray]
+) -> tuple[dict[str, list[str | None]], dict[str, int]]:
+    """Labels with the contradicted ones removed (None), and how many each target lost.
+
+    The levels are nested: a contradicted business type removes the row's complaint class and
+    second level too (they only mean something if the order is a complaint), and a contradicted
+    complaint class removes the second level.
+    """
+    cascade = {"business_type": TARGETS, "complaint_class": ("complaint_class", "second_level")}
+    drop = {target: np.zeros(len(labels), dtype=bool) for target, labels in label_map.items()}
+    for target, mask in contradicted.items():
+        for other in cascade.get(target, (target,)):
+            if other in drop:
+                drop[other] |= mask
+    cleaned = {
+        target: [None if drop[target][i] else label for i, label in enumerate(labels)]
+        for target, labels in label_map.items()
+    }
+    dropped = {
+        target: int(sum(1 for a, b in zip(label_map[target], cleaned[target], strict=True) if a and not b))
+        for target in label_map
+    }
+    return cleaned, dropped
+
+
 def _cv_metrics(docs: list[Doc], y: list[str], folds: int) -> dict[str, Any]:
     counts = Counter(y)
     k = min(folds, min(counts.values()))
@@ -403,17 +494,34 @@ def train(
     cv_folds: int = 3,
     version: str | None = None,
     c: float | None = None,
+    trusted: Sequence[bool] | None = None,
+    noise_folds: int = NOISE_FOLDS,
+    noise_threshold: float = NOISE_THRESHOLD,
 ) -> TextClassifier:
     """Fit the classifier on every target (rows where that target has a label).
 
     ``labels`` maps target name → labels aligned with ``texts`` (None/"" = not applicable, e.g. the
     complaint class of a repair order); a plain sequence means ``business_type`` only.
     ``cv_folds`` > 1 records stratified cross-validated accuracy / macro-F1 in the metadata.
+    ``trusted`` (aligned with ``texts``) marks rows whose labels are known good (the hand-written
+    corpus); when given, the other rows' labels are cleaned first (``contradicted_labels`` with
+    ``noise_folds`` / ``noise_threshold``; ``noise_folds`` < 2 turns it off) and the counts of
+    dropped labels are recorded in the metadata.
     """
     label_map: dict[str, Sequence[str | None]] = (
         {"business_type": labels} if not isinstance(labels, Mapping) else dict(labels)
     )  # type: ignore[dict-item]
     docs = [make_doc(t) for t in texts]
+    cleaning: dict[str, Any] | None = None
+    if trusted is not None and noise_folds >= 2:
+        if len(trusted) != len(docs):
+            raise ValueError(f"{len(trusted)} trust flags for {len(docs)} texts")
+        contradicted = contradicted_labels(
+            docs, label_map, trusted, folds=noise_folds, threshold=noise_threshold, c=c
+        )
+        label_map, dropped = clean_labels(label_map, contradicted)  # type: ignore[assignment]
+        cleaning = {"folds": noise_folds, "threshold": noise_threshold, "dropped": dropped,
+                    "untrusted_rows": int(len(docs) - sum(map(bool, trusted)))}
     model = fit_docs(docs, label_map, c=c)
     metrics: dict[str, Any] = {}
     for target, (_, _, classes) in model.targets.items():
@@ -437,6 +545,8 @@ def train(
         "n_features": len(model.space.index),
         "svm_c": SVM_C if c is None else c,
         "sklearn": sklearn.__version__,
+        "label_cleaning": cleaning,
+        "threat_marker": True,
     }
     return model
 

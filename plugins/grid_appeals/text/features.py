@@ -8,6 +8,7 @@ Everything is a module-level function so fitted models pickle by reference.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
@@ -31,6 +32,56 @@ def make_doc(raw: str) -> Doc:
 
     prepared = prepare_text(raw)
     return Doc(prepared.text, tuple(tokenize(prepared.text)))
+
+
+# ---- escalation threats -----------------------------------------------------------------------------
+# "如不解决将向12398投诉", "再不来我就找记者", "要去法院起诉" say how angry the customer is, not what
+# the appeal is about: a repair, a query or even a praise can carry one. Their 投诉 / 曝光 characters
+# pulled the business type toward 投诉, so for the classifier each such clause becomes one marker
+# token: the model still knows a threat was made (the marker is a feature of its own) but cannot
+# confuse it with a complaint's own wording ("客户投诉抢修人员态度差" keeps its 投诉).
+THREAT_MARKER = "ESCALATE"
+_CLAUSE = r"[^，。！？；…\n]"
+_THREAT_TARGET = (
+    r"(?:12398|12345|能源监管\w{0,3}|能监办|能源局|监管部门|市长热线|政府热线|市长信箱|省长信箱|信访\w{0,2}"
+    r"|媒体|记者|电视台|报社|报纸|网络|抖音|快手|微博|朋友圈|法院|律师|上级(?:部门|单位)?|你们领导)"
+)
+_THREAT_CLAUSE = re.compile(
+    "|".join(
+        (
+            # conditional: 如不解决将向12398投诉 / 再不来我就投诉 / 否则曝光 (再次 is a repeat, not a condition)
+            rf"(?:如果?|若|要是|假如|再(?!次)|否则|不然){_CLAUSE}{{0,14}}?"
+            r"(?:投诉|曝光|起诉|上访|打官司|告(?:你们|他们|到))",
+            # a channel of escalation: 向12398反映 / 找媒体曝光 / 打12345 / 去法院起诉 / 找律师
+            rf"(?:要|就|会|将|去|还要|准备|打算|只能|只好|已经?)?(?:向|找|到|打|拨打|去|给|上|告到){_THREAT_TARGET}"
+            rf"(?:{_CLAUSE}{{0,6}}?(?:投诉|反映|曝光|举报|起诉|讨说法|要说法|说理))?",
+            r"(?:发到?|传到?)(?:网上|朋友圈|抖音|快手|微博)(?:曝光)?|(?:网上|媒体)曝光",
+            # a threatened complaint: 就投诉 / 越级投诉 / 投诉到底 / 要投诉你们 (not 不是要投诉)
+            r"(?:越级|往上|向上)投诉(?:到底)?|投诉到底|(?:就|便|会|将|准备|打算|一定|肯定)要?投诉(?:你们|他们)?",
+            r"(?<!不是)(?<![不没别])要投诉(?:你们|他们)?(?=[，。！？；…]|$)",
+            r"(?:要|就|会|将|去)?(?:起诉|打官司)(?:你们|他们)?",
+        )
+    )
+)
+_THREAT_HINT = re.compile(
+    r"投诉|曝光|起诉|官司|12398|12345|监管|能监|能源局|热线|信箱|信访|上访|媒体|记者|电视台|报社|报纸|网络|抖音|快手|微博"
+    r"|朋友圈|法院|律师|上级|领导|网上"
+)
+_MARKERS = re.compile(rf"(?:{THREAT_MARKER}[，、]?)+")
+
+
+def mark_threats(doc: Doc) -> Doc:
+    """``doc`` with every escalation-threat clause replaced by ``THREAT_MARKER`` (re-tokenised);
+    the same object when it has none (most texts: one literal scan)."""
+    if not _THREAT_HINT.search(doc.text):
+        return doc
+    text = _THREAT_CLAUSE.sub(THREAT_MARKER, doc.text)
+    if text == doc.text:
+        return doc
+    from grid_appeals.text.segmenter import tokenize
+
+    text = _MARKERS.sub(THREAT_MARKER, text)
+    return Doc(text, tuple(tokenize(text)))
 
 
 def doc_text(doc: Doc) -> str:

@@ -51,6 +51,31 @@ def with_seed_corpus(
     return all_texts, all_labels
 
 
+def fit_with_seed_corpus(
+    texts: Sequence[str],
+    labels: Mapping[str, Sequence[str | None]],
+    seed: Sequence[SeedRow] | None = None,
+    *,
+    version: str | None = None,
+    cv_folds: int = 0,
+    clean: bool = True,
+) -> Any:
+    """The production classifier: history (agent labels) + the seed corpus, history labels cleaned.
+
+    The seed corpus is trusted; the history's agent labels are noisy, so with ``clean`` the labels
+    an out-of-fold model contradicts with p ≥ ``classifier.NOISE_THRESHOLD`` are dropped before the
+    final fit (``classifier.contradicted_labels``). ``train_models`` and the evaluation both train
+    through here, so what is evaluated is what ships.
+    """
+    from grid_appeals.text import classifier
+
+    all_texts, all_labels = with_seed_corpus(texts, labels, seed)
+    trusted = [False] * len(texts) + [True] * (len(all_texts) - len(texts))
+    return classifier.train(
+        all_texts, all_labels, cv_folds=cv_folds, version=version, trusted=trusted if clean else None
+    )
+
+
 def labelled_history(
     until: date, since: date, cfg: Settings
 ) -> tuple[list[str], dict[str, list[str | None]]]:
@@ -75,7 +100,7 @@ def train_models(
     until: date, *, since: date | None = None, cfg: Settings | None = None, cv_folds: int = 0
 ) -> dict[str, Any]:
     """Fit IDF + classifier on history before ``until``; save them and make them current."""
-    from grid_appeals.text import artifacts, classifier
+    from grid_appeals.text import artifacts
     from grid_appeals.text.features import doc_tokens, make_doc
     from grid_appeals.text.keywords import IdfModel
 
@@ -83,11 +108,11 @@ def train_models(
     t0 = time.perf_counter()
     since = since or date(until.year - 2, until.month, 1)
     history, history_labels = labelled_history(until, since, cfg)
-    texts, labels = with_seed_corpus(history, history_labels)
+    texts, _ = with_seed_corpus(history, history_labels)
     idf = IdfModel.fit(doc_tokens(make_doc(t)) for t in texts)
     idf_file = idf.save(artifacts.idf_path(cfg))
-    model = classifier.train(
-        texts, labels, cv_folds=cv_folds, version=f"appeal-text-{until:%Y%m%d}-n{len(texts)}"
+    model = fit_with_seed_corpus(
+        history, history_labels, cv_folds=cv_folds, version=f"appeal-text-{until:%Y%m%d}-n{len(texts)}"
     )
     path = model.save(artifacts.model_path(model.version, cfg))
     artifacts.set_current_model(model.version, cfg)
@@ -99,6 +124,7 @@ def train_models(
         "history_texts": len(history),
         "seconds": round(time.perf_counter() - t0, 1),
         "metrics": model.metadata.get("metrics"),
+        "label_cleaning": model.metadata.get("label_cleaning"),
     }
     log.info("trained %s", out)
     return out

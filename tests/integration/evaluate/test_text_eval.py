@@ -115,14 +115,19 @@ def test_seed_folds_keep_families_together() -> None:
     assert sorted(i for _, test in folds for i in test) == list(range(len(rows)))
 
 
-BUSINESS_TYPE_FLOOR = (
-    0.92  # goal 0.95 not reached yet (measured 0.93-0.95 per split): guard against regressions
-)
+# Business type: the goal (0.95) is met on the held-out simulator families here (measured 0.966 on
+# this tiny window; 0.975 on the seed-42 small window), so that split is held to the goal. The
+# hand-written CVs use 3 folds here (each model sees a third less of the corpus than the 5-fold report)
+# and measure 0.941-0.944 on this window (0.942-0.952 with 5 folds on the small window): still short
+# of the goal, so they only guard against regressions.
+BUSINESS_TYPE_GOAL = text_eval.GOALS["business_type"]["accuracy"]
+BUSINESS_TYPE_FLOOR = 0.93
 
 
 def test_goals_on_every_judged_split(result: dict) -> None:
     """Issue 5: complaint class ≥ 0.92 / macro-F1 ≥ 0.90 and homophone drop ≤ 3 points on every split
-    with enough rows; business type (goal 0.95, still short) must stay above ``BUSINESS_TYPE_FLOOR``."""
+    with enough rows; business type meets its goal (0.95) on the held-out simulator families and stays
+    above ``BUSINESS_TYPE_FLOOR`` on the hand-written CVs (still short of the goal there)."""
     goals = result["goals"]
     judged = {name.split(":")[0] for name in goals}
     assert {
@@ -137,11 +142,8 @@ def test_goals_on_every_judged_split(result: dict) -> None:
     assert cv["complaint_class"]["n"] >= 500 and cv["families"] >= 500
     failed = {name for name, ok in goals.items() if not ok and "business_type" not in name}
     assert not failed, failed
-    splits = {
-        "held-out families": result["holdout"],
-        "hand-written grouped CV": result["seed_corpus_cv"],
-        "held-out hand-written families": cv,
-    }
+    assert result["holdout"]["business_type"]["accuracy"] >= BUSINESS_TYPE_GOAL, result["holdout"]["business_type"]
+    splits = {"hand-written grouped CV": result["seed_corpus_cv"], "held-out hand-written families": cv}
     low = {
         name: s["business_type"]["accuracy"]
         for name, s in splits.items()

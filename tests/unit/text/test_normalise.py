@@ -44,3 +44,18 @@ def test_tags_are_split_off() -> None:
 )
 def test_numerals_only_where_they_are_quantities(raw: str, expected: str) -> None:
     assert convert_numerals(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("网上国网APP渠道：想问一下昨晚停电咋回事", "想问一下昨晚停电咋回事"),
+        ("微信公众号留言：表扬抢修师傅", "表扬抢修师傅"),
+        ("掌上电力渠道: 电费咋这么高", "电费咋这么高"),
+        # only a head at the start is boilerplate; the app as a subject of the appeal stays
+        ("客户反映网上国网APP渠道：无法缴费", "客户反映网上国网APP渠道：无法缴费"),
+        ("网上国网：绑定户号失败", "网上国网：绑定户号失败"),
+    ],
+)
+def test_channel_heads_are_boilerplate(raw: str, expected: str) -> None:
+    assert normalise(raw).text == expected
