@@ -124,11 +124,52 @@ def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     return arr.cast(pa.large_string())
 
 
-def _temporal(arr: pa.Array, col_type: str) -> np.ndarray:
-    """Microseconds (timestamps) or days (dates) since 2000-01-01; 0 where null."""
+class ParsedTemporal:
+    """Dates/timestamps of a batch as validation parsed them (µs since 1970), chunk by chunk.
+
+    Why: validation casts every temporal column anyway (:func:`~grid_appeals.quality.outcome.typed_view`);
+    the encoder takes those values instead of parsing the same text again. Rows validation has not
+    handed over (``filled`` False) are parsed from their text as before.
+    """
+
+    def __init__(self, columns: list[str], n: int) -> None:
+        self.values = {c: np.zeros(n, dtype=np.int64) for c in columns}
+        self.filled = np.zeros(n, dtype=bool)
+
+    def fill(self, start: int, typed: pd.DataFrame) -> None:
+        """Record a validated chunk's typed view (rows ``start`` … ``start + len(typed)``)."""
+        stop = start + len(typed)
+        for col, out in self.values.items():
+            v = typed[col].to_numpy()
+            if not np.issubdtype(v.dtype, np.datetime64):
+                return  # not a cast view: leave these rows to the text parser
+            out[start:stop] = v.astype("datetime64[us]").astype(np.int64)
+        self.filled[start:stop] = True
+
+    def take(self, positions: np.ndarray | None) -> dict[str, np.ndarray] | None:
+        """The values of the rows at ``positions`` (all rows if None), or None unless all filled."""
+        if not self.values:
+            return None
+        if positions is None:
+            return self.values if self.filled.all() else None
+        if not self.filled[positions].all():
+            return None
+        return {c: v[positions] for c, v in self.values.items()}
+
+
+def _temporal(arr: pa.Array, col_type: str, parsed: np.ndarray | None = None) -> np.ndarray:
+    """Microseconds (timestamps) or days (dates) since 2000-01-01; 0 where null.
+
+    ``parsed``: the values as validation cast them (µs since 1970, one per row), if it did.
+    """
     from grid_appeals.quality.outcome import _cast_temporal_general
 
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    if parsed is not None:
+        micros = parsed
+        if col_type == "date":
+            return np.where(valid, micros // 86_400_000_000 - _PG_EPOCH_DAYS, 0)
+        return np.where(valid, micros - _PG_EPOCH_S * 1_000_000, 0)
     positions, values = parse_fixed(arr, col_type)
     seconds = np.zeros(len(arr), dtype=np.int64)
     seconds[positions] = values.astype(np.int64)
@@ -256,9 +297,9 @@ def _field_dtype(col_type: str) -> list[tuple[str, str] | tuple[str, str, tuple[
     ]
 
 
-def _values(arr: pa.Array, col_type: str) -> dict[str, np.ndarray]:
+def _values(arr: pa.Array, col_type: str, parsed: np.ndarray | None = None) -> dict[str, np.ndarray]:
     if col_type in ("date", "timestamp"):
-        return {"v": _temporal(arr, col_type)}
+        return {"v": _temporal(arr, col_type, parsed)}
     if col_type in ("integer", "bigint"):
         ints = pc.cast(pc.utf8_ltrim(arr, "+"), pa.int64())
         return {"v": pc.fill_null(ints, 0).to_numpy(zero_copy_only=False)}
@@ -289,11 +330,19 @@ def _as_binary(record: np.ndarray) -> pa.Array:
     )
 
 
-def encode(table: pa.Table, columns: list[str], fixed: int, types: dict[str, str]) -> memoryview:
+def encode(
+    table: pa.Table,
+    columns: list[str],
+    fixed: int,
+    types: dict[str, str],
+    parsed: dict[str, np.ndarray] | None = None,
+) -> memoryview:
     """Rows of ``table`` (string columns as extracted, already validated) as binary COPY tuples for
     the column list ``columns`` whose first ``fixed`` columns are fixed-width and never null.
-    No file header/trailer (the stream adds them once)."""
+    ``parsed``: temporal columns as validation cast them, aligned with ``table`` (see
+    :class:`ParsedTemporal`). No file header/trailer (the stream adds them once)."""
     n = len(table)
+    parsed = parsed or {}
     arrays = {c: _text(table.column(c)) for c in columns}
     head = [("nf", ">i2")]
     for i, col in enumerate(columns[:fixed]):
@@ -305,7 +354,7 @@ def encode(table: pa.Table, columns: list[str], fixed: int, types: dict[str, str
         if arr.null_count:
             raise ValueError(f"null in required column {col} among the rows to load")
         block[f"c{i}len"] = FIXED_WIDTH[types[col]]
-        _fill(block, f"c{i}", _values(arr, types[col]))
+        _fill(block, f"c{i}", _values(arr, types[col], parsed.get(col)))
     pieces = [_as_binary(block)]
     for col in columns[fixed:]:
         arr, t = arrays[col], types[col]
@@ -313,7 +362,7 @@ def encode(table: pa.Table, columns: list[str], fixed: int, types: dict[str, str
         if t in FIXED_WIDTH:
             record = np.zeros(n, dtype=np.dtype([("len", ">i4"), *_field_dtype(t)]))
             record["len"] = FIXED_WIDTH[t]
-            _fill(record, "", _values(arr, t))
+            _fill(record, "", _values(arr, t, parsed.get(col)))
             pieces.append(pc.if_else(valid, _as_binary(record), pa.scalar(_NULL, pa.large_binary())))
         else:
             lengths = pc.fill_null(pc.binary_length(arr), -1).to_numpy(zero_copy_only=False)

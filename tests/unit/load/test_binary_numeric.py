@@ -80,3 +80,32 @@ def test_exponent_is_found_by_the_byte_scan() -> None:
     assert not binary.binary_possible(table, {"x": "numeric"})
     assert not binary.binary_possible(table.slice(3), {"x": "numeric"})
     assert binary.binary_possible(pa.table({"x": ["1.5", None, "2"]}), {"x": "numeric"})
+
+
+def test_parsed_temporal_values_encode_like_the_text() -> None:
+    """Dates/timestamps handed over by validation give the bytes the text parser gives."""
+    import pandas as pd
+
+    from grid_appeals.quality.outcome import _cast_temporal
+
+    stamps = ["2024-07-15 01:00:00", "2024-07-15T02:00:00", "2024-07-15 03:04:05.123456",
+              "2024-07-15T23:59", "0001-01-01 00:00:00", "9999-12-31 23:59:59", None, "2000-01-01 00:00:00"]  # fmt: skip
+    dates = ["2024-07-15", "2024-02-29", "0001-01-01", "9999-12-31", "2000-01-01", "1999-12-31", None, "2024-07-15"]
+    table = pa.table({"d": pa.array(dates, pa.large_string()), "t": pa.array(stamps, pa.large_string())})
+    types = {"d": "date", "t": "timestamp"}
+    typed = pd.DataFrame({c: _cast_temporal(pd.Series(table.column(c).to_pylist(), dtype="str"), t)
+                          for c, t in types.items()})  # fmt: skip
+    parsed = binary.ParsedTemporal(["d", "t"], len(table))
+    parsed.fill(0, typed)
+    assert parsed.filled.all()
+    values = parsed.take(np.arange(len(table)))
+    by_text = bytes(binary.encode(table, ["d", "t"], 0, types))
+    assert bytes(binary.encode(table, ["d", "t"], 0, types, values)) == by_text
+    part = np.array([1, 2, 5])
+    sub = table.take(pa.array(part))
+    assert bytes(binary.encode(sub, ["d", "t"], 0, types, parsed.take(part))) == bytes(
+        binary.encode(sub, ["d", "t"], 0, types)
+    )
+    partly = binary.ParsedTemporal(["d", "t"], 2 * len(table))
+    partly.fill(0, typed)
+    assert partly.take(None) is None and partly.take(np.array([0, len(table)])) is None
