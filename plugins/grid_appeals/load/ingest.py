@@ -20,6 +20,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import psycopg
 from psycopg import sql
 
@@ -132,7 +133,10 @@ def ingest_entity(
             result.rows_received = batch.rows
             suite = load_suite(contract)
 
-            def validate(on_loadable: Callable[[np.ndarray], None] | None = None) -> ValidationReport:
+            def validate(
+                on_loadable: Callable[[np.ndarray], None] | None = None,
+                on_typed: Callable[[int, pd.DataFrame], None] | None = None,
+            ) -> ValidationReport:
                 """Validate the batch (streaming loadable rows to ``on_loadable``); reject it on a
                 batch-level failure. Timed as validate_s (serialising included when streamed)."""
                 nonlocal report
@@ -146,6 +150,7 @@ def ingest_entity(
                     gx=gx,
                     encoding_suspect=batch.encoding_replaced_rows > 0,
                     on_loadable=on_loadable,
+                    on_typed=on_typed,
                 )
                 timings["validate_s"] = round(time.perf_counter() - t0, 3)
                 result.engine = report.engine
@@ -167,7 +172,7 @@ def ingest_entity(
                         timings=timings,
                     ) as load,
                 ):
-                    checked = validate(load.send)
+                    checked = validate(load.send, load.on_typed)
                     if load.sent != len(checked.load_rows):  # defensive: each loadable row sent once
                         raise RuntimeError(f"streamed {load.sent} rows, {len(checked.load_rows)} loadable")
                     counts = load.finish(quarantine_records(checked, contract))

@@ -381,6 +381,7 @@ class Load:
     single_file: str | None
     timings: dict[str, float]
     layout: tuple[list[str], int, dict[str, str]] | None = None  # binary: (columns, fixed, types)
+    parsed: binary.ParsedTemporal | None = None  # binary: temporal values validation cast
     sent: int = 0
     serialise_s: float = 0.0
     started: float = field(default_factory=time.perf_counter)
@@ -393,6 +394,7 @@ class Load:
         """
         t0 = time.perf_counter()
         part = self.table
+        parsed = self.parsed.take(positions) if self.parsed is not None else None
         if positions is not None:
             if not len(positions):
                 return
@@ -407,11 +409,20 @@ class Load:
                     part = part.filter(pa.array(keep))
         for off in range(0, len(part), SEND_ROWS):
             chunk = part.slice(off, SEND_ROWS)
-            payload = csv_payload(chunk) if self.layout is None else binary.encode(chunk, *self.layout)
+            if self.layout is None:
+                payload = csv_payload(chunk)
+            else:
+                values = {c: v[off : off + SEND_ROWS] for c, v in parsed.items()} if parsed else None
+                payload = binary.encode(chunk, *self.layout, values)
             self.serialise_s += time.perf_counter() - t0
             self.stream.put(payload)
             t0 = time.perf_counter()
         self.sent += len(part)
+
+    def on_typed(self, start: int, typed: pd.DataFrame) -> None:
+        """Validation's typed view of rows ``start`` … (see :class:`binary.ParsedTemporal`)."""
+        if self.parsed is not None:
+            self.parsed.fill(start, typed)
 
     def finish(self, quarantine: pd.DataFrame) -> WriteCounts:
         """Close the COPY, replace/upsert, write the quarantine, checksum (still uncommitted)."""
@@ -515,8 +526,24 @@ def open_load(
             tmp = _temp_table(conn, contract, with_file=single_file is None)
             stmt = _copy_statement(tmp, columns, freeze=False, binary=layout is not None)
         stream = CopyStream(conn, stmt, after_chunk=after_chunk, binary=layout is not None)
+        parsed = None
+        if layout is not None:
+            temporal = [c for c in columns if types[c] in ("date", "timestamp")]
+            parsed = binary.ParsedTemporal(temporal, len(table))
         load = Load(
-            conn, contract, day, batch_id, table, stream, target, tmp, defaults, single_file, timings, layout
+            conn,
+            contract,
+            day,
+            batch_id,
+            table,
+            stream,
+            target,
+            tmp,
+            defaults,
+            single_file,
+            timings,
+            layout,
+            parsed,
         )
         try:
             yield load

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grid_appeals.quality.fastmatch import arrow_mask, contains_mask
 from grid_appeals.quality.fastparse import parse_fixed
 from grid_appeals.sources.contracts import EntityContract
 
@@ -56,10 +57,11 @@ def _arrow(s: pd.Series) -> pa.ChunkedArray:
 def _cast_numeric(s: pd.Series, pattern: str) -> tuple[pd.Series, np.ndarray]:
     """Values that match the type ``pattern`` as float64 (others NaN), and the match mask."""
     arr = _arrow(s)
-    ok = pc.match_substring_regex(arr, pattern)
-    matched = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
+    matched = arrow_mask(arr, pattern)
     try:
-        value = pc.cast(pc.if_else(ok, arr, None), pa.float64()).to_pandas().set_axis(s.index)
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+        value = pc.cast(pc.if_else(pa.array(matched), arr, None), pa.float64())
+        value = value.to_pandas().set_axis(s.index)
     except pa.ArrowInvalid:  # a form arrow does not parse (e.g. "5."): let pandas coerce
         value = pd.to_numeric(s.where(matched), errors="coerce")
     return value, matched
@@ -83,11 +85,20 @@ def _cast_temporal_general(s: pd.Series, col_type: str) -> pd.Series:
 
 
 def _cast_temporal(s: pd.Series, col_type: str) -> pd.Series:
-    """Dates / timestamps as datetime64 (NaT where the text is no valid value).
+    """Dates / timestamps as datetime64 (NaT where the text is no valid value), see below."""
+    return _cast_temporal_matched(s, col_type, None)[0]
+
+
+def _cast_temporal_matched(
+    s: pd.Series, col_type: str, pattern: str | None
+) -> tuple[pd.Series, np.ndarray | None]:
+    """Dates / timestamps as datetime64 (NaT where the text is no valid value), and — if the type
+    ``pattern`` is given — its match mask (null → False).
 
     The common fixed-width form is parsed with numpy (:mod:`grid_appeals.quality.fastparse`); the
     rest — other shapes, and whatever the fast path rejects — goes through the general path, so the
-    result is the general path's on every value, only faster.
+    result is the general path's on every value, only faster. Every fast-parsed value matches the
+    type pattern (ASCII digits and separators in place), so the regex runs on the rest alone.
     """
     out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[s]")
     positions, values = parse_fixed(_arrow(s), col_type)
@@ -100,7 +111,13 @@ def _cast_temporal(s: pd.Series, col_type: str) -> pd.Series:
         if slow.dtype != result.dtype:
             result = result.astype(slow.dtype)
         result[rest] = slow.to_numpy()
-    return result
+    matched = None
+    if pattern is not None:
+        matched = np.zeros(len(s), dtype=bool)
+        matched[positions] = True
+        if rest.any():
+            matched[rest] = contains_mask(s[rest], pattern)
+    return result, matched
 
 
 def typed_view(
@@ -128,7 +145,10 @@ def typed_view(
                 limit = 2**31 - 1 if col.type == "integer" else 2**63 - 1
                 v = v.where(v.abs() <= limit)
         elif col.is_temporal:
-            v = _cast_temporal(s, col.type)
+            pattern = TYPE_PATTERNS[col.type] if matches is not None else None
+            v, matched = _cast_temporal_matched(s, col.type, pattern)
+            if matches is not None:
+                matches[(col.name, TYPE_PATTERNS[col.type])] = matched
         else:
             continue
         typed[col.name] = v

@@ -109,10 +109,13 @@ def _row_outcomes(
     contract: EntityContract,
     params: dict[str, Any],
     gx: GxSession | None,
+    on_typed: Callable[[pd.DataFrame], None] | None = None,
 ) -> list[Outcome]:
     row_exps = [e for e in suite["expectations"] if e.get("meta", {}).get("level") == "row"]
     matches: dict[tuple[str, str], np.ndarray] = {}
     typed, cast_failed = typed_view(frame, contract, matches)
+    if on_typed is not None:
+        on_typed(typed)
     derived = derived_view(frame, typed, contract)
     if gx is None:
         typed_all = pd.concat([typed, derived], axis=1) if len(derived.columns) else typed
@@ -197,15 +200,17 @@ def _streamed_row_outcomes(
     held: np.ndarray,
     extra: np.ndarray | None,
     on_loadable: Callable[[np.ndarray], None],
+    on_typed: Callable[[int, pd.DataFrame], None] | None = None,
 ) -> list[Outcome]:
     """The twin's row outcomes over ``frame``, chunk by chunk; after each chunk its passing rows
-    not ``held`` (key repeats) go to ``on_loadable``. Row rules are row-local, so the merged
-    outcomes equal a whole-frame evaluation."""
+    not ``held`` (key repeats) go to ``on_loadable`` (after its typed view to ``on_typed(start,
+    view)``). Row rules are row-local, so the merged outcomes equal a whole-frame evaluation."""
     size = stream_chunk_rows()
     chunks = []
     for start in range(0, max(len(frame), 1), size):
         part = frame.iloc[start : start + size]
-        outcomes = _row_outcomes(suite, part, contract, params, None)
+        hand_over = None if on_typed is None else (lambda typed, at=start: on_typed(at, typed))
+        outcomes = _row_outcomes(suite, part, contract, params, None, hand_over)
         chunks.append(outcomes)
         bad = held[start : start + size].copy()
         if extra is not None:
@@ -249,6 +254,7 @@ def validate_batch(
     gx: GxSession | None = None,
     encoding_suspect: bool = False,
     on_loadable: Callable[[np.ndarray], None] | None = None,
+    on_typed: Callable[[int, pd.DataFrame], None] | None = None,
 ) -> ValidationReport:
     """Apply the dedup rules and the suite to ``frame`` (see module doc); never raises on bad data.
 
@@ -260,6 +266,8 @@ def validate_batch(
     row in ``report.load_rows`` exactly once (ascending within a call), streamed chunk by chunk
     when the twin checks the rows (see module doc), else in one call at the end; never called when
     a received-stage batch expectation failed (the batch is rejected). Its exceptions propagate.
+    ``on_typed(start, view)``: when rows are streamed, each chunk's typed view (numbers and
+    dates as cast for the checks; rows ``start`` …) before its rows go to ``on_loadable``.
     """
     params = interval_parameters(start_local, end_local, contract.lookback_days)
     received = len(frame)
@@ -305,7 +313,7 @@ def validate_batch(
     else:  # row-local rules: evaluate every received row once, keep the unique rows' verdicts
         if streamed:
             row_outcomes = _streamed_row_outcomes(
-                suite, frame, contract, params, repeated, bad_encoding, on_loadable
+                suite, frame, contract, params, repeated, bad_encoding, on_loadable, on_typed
             )
         else:
             row_outcomes = _row_outcomes(suite, frame, contract, params, None)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grid_appeals.quality.fastmatch import contains_mask
 from grid_appeals.quality.outcome import Outcome
 from grid_appeals.quality.outcome import key_codes as codes_of
 
@@ -63,8 +64,7 @@ def evaluate_row(
         if known is not None:
             failed = s.notna().to_numpy(dtype=bool) & ~known
         else:
-            ok = s.str.contains(kw["regex"], regex=True)
-            failed = (s.notna() & ~ok.fillna(True).astype(bool)).to_numpy(dtype=bool)
+            failed = s.notna().to_numpy(dtype=bool) & ~contains_mask(s, kw["regex"])
         if meta.get("check") == "type" and col in cast_failed:
             failed = failed | cast_failed[col]
     elif etype == "expect_column_values_to_be_in_set":

@@ -44,8 +44,15 @@ def _load(h, c, warehouse, monkeypatch, binary: str):
     return result, rows, quarantined
 
 
+@pytest.mark.parametrize("twin", [False, True], ids=["gx-rows", "twin-streamed"])
 @pytest.mark.parametrize("extra", [[], ["3300000009,2024-07-15,2024-07-15 01:00:00,1.5e2,1,33401"]])
-def test_binary_copy_loads_what_csv_loads(h, warehouse, contracts, landing, clean_entity, monkeypatch, extra):
+def test_binary_copy_loads_what_csv_loads(
+    h, warehouse, contracts, landing, clean_entity, monkeypatch, extra, twin
+):
+    """``twin``: the vectorised twin checks the rows and streams them, so the binary encoder takes
+    the dates/timestamps validation already parsed instead of parsing the text again."""
+    if twin:
+        monkeypatch.setenv("GRID_GX_MAX_ROWS", "0")
     c = contracts["day_read"]
     clean_entity(c)
     h.write_readings(landing, h.DAY, [*_edge_rows(h), *extra])

@@ -140,3 +140,26 @@ def test_a_save_waits_while_the_site_is_being_rendered(tmp_path: Path):
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]
     assert len(list(docs.results_dir.rglob("*.json"))) == 6
+
+
+def test_rebuilding_in_one_process_reuses_the_compiled_templates(tmp_path: Path, monkeypatch):
+    """Every build creates new Jinja environments; GX's templates are compiled once per process."""
+    import jinja2
+
+    docs = DataDocs(tmp_path)
+    _save_runs(docs, ["run-x"])
+    assert DataDocs(tmp_path).build(["run-x"]) == 1
+    first = (docs.site_dir / "index.html").read_text(encoding="utf-8")
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, *args, **kwargs):
+        compiled.append(name)
+        return original(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    _save_runs(docs, ["run-y"])
+    assert DataDocs(tmp_path).build(["run-y"]) == 1  # a new DataDocs, as each ingest_entity makes
+    assert [n for n in compiled if n is not None] == []
+    index = (docs.site_dir / "index.html").read_text(encoding="utf-8")
+    assert "run-x" in index and "run-y" in index and len(index) > len(first) // 2
