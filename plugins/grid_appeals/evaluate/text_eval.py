@@ -158,10 +158,31 @@ def split_rows(df: pd.DataFrame, train_until: date, test_from: date, holdout_fam
 
 # ---- training (as production does it) --------------------------------------------------------------
 def train_like_production(texts: Sequence[str], labels: Mapping[str, Sequence[str | None]],
-                          seed: Sequence[SeedRow] | None = None, version: str = "eval") -> classifier.TextClassifier:
+                          seed: Sequence[SeedRow] | None = None, version: str = "eval",
+                          contradicted_out: dict[str, np.ndarray] | None = None) -> classifier.TextClassifier:
     """History with agent labels (cleaned of contradicted ones) + the seed corpus repeated
     ``SEED_REPEAT`` times: ``training.fit_with_seed_corpus``, exactly as ``train_models``."""
-    return fit_with_seed_corpus(texts, {t: labels[t] for t in LEVELS}, seed, version=version)
+    return fit_with_seed_corpus(texts, {t: labels[t] for t in LEVELS}, seed, version=version,
+                                contradicted_out=contradicted_out)
+
+
+def cleaning_audit(train: pd.DataFrame, contradicted: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """How well the label cleaning hit the injected mislabels of the training rows (truth is read
+    here only, never in training): share of mislabelled rows whose business-type label was dropped
+    (recall) and share of dropped labels that were mislabels (precision)."""
+    mask = np.asarray(contradicted.get("business_type", np.zeros(0, dtype=bool)))[:len(train)]
+    if len(mask) != len(train):
+        return {}
+    wrong = train["mislabelled"].fillna(False).astype(bool).to_numpy()
+    wrong_bt = wrong & (train["agent_business_type"] != train["true_business_type"]).to_numpy()
+    return {"dropped": int(mask.sum()), "mislabelled": int(wrong.sum()),
+            "business_type_mislabelled": int(wrong_bt.sum()),
+            "recall_business_type_mislabels": round(float((mask & wrong_bt).sum() / wrong_bt.sum()), 4)
+            if wrong_bt.sum() else None,
+            "precision": round(float((mask & wrong).sum() / mask.sum()), 4) if mask.sum() else None,
+            "precision_vs_truth": round(float((mask & (train["agent_business_type"]
+                                                       != train["true_business_type"]).to_numpy()).sum()
+                                              / mask.sum()), 4) if mask.sum() else None}
 
 
 def agent_labels(df: pd.DataFrame) -> dict[str, list[str | None]]:
@@ -347,7 +368,9 @@ def evaluate_classifier(cfg: Settings | None = None, train_until: date | None = 
     overlap = set(split.train["family"]) & set(split.test_holdout["family"])
     assert not overlap, f"held-out families leaked into training: {overlap}"
     t1 = time.perf_counter()
-    model = train_like_production(split.train["text"].tolist(), agent_labels(split.train))
+    contradicted: dict[str, np.ndarray] = {}
+    model = train_like_production(split.train["text"].tolist(), agent_labels(split.train),
+                                  contradicted_out=contradicted)
     t2 = time.perf_counter()
     pred_hold = model.predict(split.test_holdout["text"].tolist())
     pred_all = model.predict(split.test_all["text"].tolist())
@@ -371,7 +394,8 @@ def evaluate_classifier(cfg: Settings | None = None, train_until: date | None = 
                    "holdout_phrasing_share": holdout_phrasing_share,
                    "review_threshold": threshold, "seed_repeat": SEED_REPEAT},
         "model_version": model.version,
-        "label_cleaning": model.metadata.get("label_cleaning"),
+        "label_cleaning": {**(model.metadata.get("label_cleaning") or {}),
+                           "audit": cleaning_audit(split.train, contradicted)},
         "split": split.describe(),
         "holdout": holdout,
         "all_families": score_predictions(split.test_all, pred_all),
@@ -500,6 +524,15 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     for name, m in result["mislabel_flagging"].items():
         lines.append(f"| {name} | {m['mislabelled']} | {_fmt(m['flag_share'])} | {m['correct']} | "
                      f"{_fmt(m['false_flag_rate'])} | {_fmt(m['precision'])} |")
+    cleaning = result.get("label_cleaning") or {}
+    audit = cleaning.get("audit") or {}
+    if audit:
+        lines += ["", f"Training-label cleaning ({cleaning.get('folds')}-fold out-of-fold model, p ≥ "
+                  f"{cleaning.get('threshold')}): {audit['dropped']} business-type labels dropped of "
+                  f"{cleaning.get('untrusted_rows')} agent-labelled rows; "
+                  f"{_fmt(audit.get('recall_business_type_mislabels'))} of the "
+                  f"{audit['business_type_mislabelled']} business-type mislabels among them caught, "
+                  f"{_fmt(audit.get('precision_vs_truth'))} of the dropped labels were wrong (vs truth)."]
     lines += ["", "## Per family (test period)", "", "| family | held out | n | business acc | complaint n "
               "| complaint class acc | second level acc |", "|---|---|---|---|---|---|---|"]
     for fam, v in result["per_family"].items():

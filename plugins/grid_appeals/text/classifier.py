@@ -497,6 +497,7 @@ def train(
     trusted: Sequence[bool] | None = None,
     noise_folds: int = NOISE_FOLDS,
     noise_threshold: float = NOISE_THRESHOLD,
+    contradicted_out: dict[str, np.ndarray] | None = None,
 ) -> TextClassifier:
     """Fit the classifier on every target (rows where that target has a label).
 
@@ -506,7 +507,8 @@ def train(
     ``trusted`` (aligned with ``texts``) marks rows whose labels are known good (the hand-written
     corpus); when given, the other rows' labels are cleaned first (``contradicted_labels`` with
     ``noise_folds`` / ``noise_threshold``; ``noise_folds`` < 2 turns it off) and the counts of
-    dropped labels are recorded in the metadata.
+    dropped labels are recorded in the metadata; ``contradicted_out``, if given, receives the
+    per-target masks of the contradicted rows (for evaluation against the truth).
     """
     label_map: dict[str, Sequence[str | None]] = (
         {"business_type": labels} if not isinstance(labels, Mapping) else dict(labels)
@@ -519,6 +521,8 @@ def train(
         contradicted = contradicted_labels(
             docs, label_map, trusted, folds=noise_folds, threshold=noise_threshold, c=c
         )
+        if contradicted_out is not None:
+            contradicted_out.update(contradicted)
         label_map, dropped = clean_labels(label_map, contradicted)  # type: ignore[assignment]
         cleaning = {"folds": noise_folds, "threshold": noise_threshold, "dropped": dropped,
                     "untrusted_rows": int(len(docs) - sum(map(bool, trusted)))}

@@ -59,6 +59,7 @@ def fit_with_seed_corpus(
     version: str | None = None,
     cv_folds: int = 0,
     clean: bool = True,
+    contradicted_out: dict[str, Any] | None = None,
 ) -> Any:
     """The production classifier: history (agent labels) + the seed corpus, history labels cleaned.
 
@@ -72,7 +73,12 @@ def fit_with_seed_corpus(
     all_texts, all_labels = with_seed_corpus(texts, labels, seed)
     trusted = [False] * len(texts) + [True] * (len(all_texts) - len(texts))
     return classifier.train(
-        all_texts, all_labels, cv_folds=cv_folds, version=version, trusted=trusted if clean else None
+        all_texts,
+        all_labels,
+        cv_folds=cv_folds,
+        version=version,
+        trusted=trusted if clean else None,
+        contradicted_out=contradicted_out,
     )
 
 

@@ -87,8 +87,14 @@ def test_robustness_and_mislabel_numbers_are_sane(result: dict) -> None:
         assert audit["mislabelled"] > 0
         assert 0 <= audit["flag_share"] <= 1 and 0 <= audit["false_flag_rate"] <= 0.2
     assert set(result["goals"]) and all(isinstance(v, bool) for v in result["goals"].values())
+    # training-label cleaning: judged against the truth, it must mostly drop real mislabels and catch
+    # most of them (small window: 1.0 precision and 0.95 recall measured; bounds leave room)
+    cleaning = result["label_cleaning"]
+    audit = cleaning["audit"]
+    assert audit["dropped"] == cleaning["dropped"]["business_type"] > 0
+    assert audit["precision_vs_truth"] >= 0.8 and audit["recall_business_type_mislabels"] >= 0.5, audit
     md = text_eval.render_markdown(result)
-    assert "Confusion matrix: complaint_class" in md and "held-out" in md
+    assert "Confusion matrix: complaint_class" in md and "held-out" in md and "Training-label cleaning" in md
 
 
 def test_homophone_perturbation_is_deterministic_and_sized() -> None:
