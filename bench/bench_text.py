@@ -229,7 +229,7 @@ def stage_breakdown(records: list[dict[str, str]], idf: IdfModel, model: Any) ->
     stage("topics", lambda: [match_topics(a.text) for a in accepts])
     stage("sentiment", lambda: [score_text(a.text) for a in accepts])
     if model is not None:
-        docs = [Doc(a.text, tuple(t)) for a, t in zip(accepts, tokens, strict=True)]
+        docs = [Doc(a.text, tuple(t), a.tag or "") for a, t in zip(accepts, tokens, strict=True)]
         stage("classifier (batch)", lambda: model.predict_docs(docs))
         from grid_appeals.text.features import clear_feature_caches
 

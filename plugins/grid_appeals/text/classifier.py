@@ -78,11 +78,16 @@ SECOND_LEVELS = {
 }
 HIERARCHY_WEIGHT = 0.5  # share of the second-level model's vote in the complaint-class probabilities
 SVM_C = 0.5
-VIEW_WEIGHTS = (1.0, 0.7, 1.0)  # chars, words, pinyin: chosen on the hand-written grouped CV (b)
+# the 【tag】 view: modest, agents' tags are sometimes wrong. Chosen on the hand-written grouped CV (b)
+# (business-type acc / macro-F1): 0 → .9521/.9501, 0.15 → .9533/.9515, 0.3 → .9533/.9512, 0.5 → .9533/.9515
+# (0.5 loses a complaint-class row); differences of a few rows, so the smallest weight is kept
+TAG_WEIGHT = 0.15
+VIEW_WEIGHTS = (1.0, 0.7, 1.0, TAG_WEIGHT)  # chars, words, pinyin: chosen on the hand-written grouped CV (b)
 CALIBRATION_FOLDS = 3
 NOISE_FOLDS = 3  # label-noise cleaning: out-of-fold models over the untrusted (agent-labelled) rows
 NOISE_THRESHOLD = 0.85  # a label is dropped when the out-of-fold model prefers another class this surely
-MODEL_FORMAT = 3  # 1 = sklearn pipelines per target; 2 = before threat clauses became one marker token
+MODEL_FORMAT = 4  # 1 = sklearn pipelines per target; 2 = before threat clauses became one marker token;
+# 3 = before the 【tag】 view
 log = logging.getLogger(__name__)
 
 
@@ -101,7 +106,7 @@ class FeatureSpace:
     index: KeyIndex
     idf: np.ndarray
     views: tuple[str, ...] = VIEWS
-    view_weights: tuple[float, ...] = (1.0, 1.0, 1.0)
+    view_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
 
     @classmethod
     def fit(cls, docs: Sequence[Doc]) -> tuple[FeatureSpace, sp.csr_matrix]:

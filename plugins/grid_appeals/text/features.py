@@ -1,8 +1,10 @@
-"""Feature views for the supervised classifier: words, characters and pinyin.
+"""Feature views for the supervised classifier: words, characters, pinyin and the 【tag】.
 
 Why three views: jieba tokens (after synonym normalisation) carry the business vocabulary;
 character n-grams survive segmentation errors and typos; pinyin syllables make homophone typos
-(停店/停电, 电彪/电表, 抢秀/抢修) produce the same features, which agents' fast typing needs.
+(停店/停电, 电彪/电表, 抢秀/抢修) produce the same features, which agents' fast typing needs. The
+agent's leading 【tag】 is a small view of its own (``classifier.TAG_WEIGHT``): usually right,
+sometimes contradicting the body, so the model weighs it rather than obeying it.
 Everything is a module-level function so fitted models pickle by reference.
 """
 
@@ -20,10 +22,12 @@ from pypinyin import Style, lazy_pinyin
 
 
 class Doc(NamedTuple):
-    """A prepared appeal: the normalised masked text and its cleaned tokens."""
+    """A prepared appeal: the normalised masked text, its cleaned tokens and its leading 【tag】
+    ("" when it has none)."""
 
     text: str
     tokens: tuple[str, ...]
+    tag: str = ""
 
 
 def make_doc(raw: str) -> Doc:
@@ -31,7 +35,7 @@ def make_doc(raw: str) -> Doc:
     from grid_appeals.text.segmenter import tokenize
 
     prepared = prepare_text(raw)
-    return Doc(prepared.text, tuple(tokenize(prepared.text)))
+    return Doc(prepared.text, tuple(tokenize(prepared.text)), prepared.tag or "")
 
 
 # ---- escalation threats -----------------------------------------------------------------------------
@@ -81,7 +85,7 @@ def mark_threats(doc: Doc) -> Doc:
     from grid_appeals.text.segmenter import tokenize
 
     text = _MARKERS.sub(THREAT_MARKER, text)
-    return Doc(text, tuple(tokenize(text)))
+    return Doc(text, tuple(tokenize(text)), doc.tag)
 
 
 def doc_text(doc: Doc) -> str:
@@ -129,9 +133,10 @@ def doc_pinyin(doc: Doc) -> list[str]:
 # Every feature is a 64-bit key: 4 bits of kind (view and n-gram order) + a 60-bit payload (up to
 # three 20-bit code points, or two 30-bit token / syllable ids). Keys are computed for a whole batch
 # with numpy, so the per-appeal Python work is one string join and one dict lookup per token.
-CHAR1, CHAR2, CHAR3, WORD1, WORD2, PINYIN1, PINYIN2 = range(1, 8)
-VIEWS = ("chars", "words", "pinyin")
-VIEW_OF_KIND = {CHAR1: 0, CHAR2: 0, CHAR3: 0, WORD1: 1, WORD2: 1, PINYIN1: 2, PINYIN2: 2}
+CHAR1, CHAR2, CHAR3, WORD1, WORD2, PINYIN1, PINYIN2, TAG, TAG2 = range(1, 10)
+VIEWS = ("chars", "words", "pinyin", "tag")
+VIEW_OF_KIND = {CHAR1: 0, CHAR2: 0, CHAR3: 0, WORD1: 1, WORD2: 1, PINYIN1: 2, PINYIN2: 2, TAG: 3, TAG2: 3}
+NO_TAG = "notag"
 _CHAR_BITS = np.uint64(20)
 _CHAR_MASK = (1 << 20) - 1
 _ID_MASK = (1 << 30) - 1
@@ -160,6 +165,22 @@ class _TokenIds(dict[str, int]):
 
 
 _TOKEN_IDS = _TokenIds()
+
+
+class _TagKeys(dict[str, tuple[int, ...]]):
+    """tag → its feature keys, memoised (a few dozen template tags recur): the whole tag (``TAG``;
+    ``NO_TAG`` when there is none) and its character bigrams (``TAG2``: 停电报修 and 故障报修 share
+    报修). Why a view of its own: agents pick the tag, and it is usually but not always right (some
+    contradict the body), so the model learns how far to trust it instead of a rule."""
+
+    def __missing__(self, tag: str) -> tuple[int, ...]:
+        keys = [(TAG << 60) | _id30(tag or NO_TAG)]
+        keys += [(TAG2 << 60) | _id30(tag[i : i + 2]) for i in range(len(tag) - 1)]
+        value = self[tag] = tuple(keys)
+        return value
+
+
+_TAG_KEYS = _TagKeys()
 # BMP code point → 30-bit syllable id (0 = not a Chinese character); None until first use
 _SYLLABLE_IDS: np.ndarray | None = None
 
@@ -190,6 +211,7 @@ def syllable_table() -> np.ndarray:
 def clear_feature_caches() -> None:
     """Forget memoised token ids (cold-cache benchmarks); the syllable table is static data."""
     _TOKEN_IDS.clear()
+    _TAG_KEYS.clear()
 
 
 def _keyed(kind: int, payload: np.ndarray) -> np.ndarray:
@@ -204,7 +226,11 @@ def _pairs(kind: int, ids: np.ndarray, rows: np.ndarray) -> KindKeys:
 
 
 def hashed_keys(
-    docs: Sequence[Doc], char_orders: tuple[int, ...] = (1, 2, 3), words: bool = True, pinyin: bool = True
+    docs: Sequence[Doc],
+    char_orders: tuple[int, ...] = (1, 2, 3),
+    words: bool = True,
+    pinyin: bool = True,
+    tags: bool = True,
 ) -> list[KindKeys]:
     """Every feature occurrence in ``docs``, per kind (a key can occur several times in a row).
 
@@ -215,7 +241,8 @@ def hashed_keys(
     * words: jieba tokens and adjacent token pairs ("不_投诉", "还_没来" carry intent that single
       words share across business types);
     * pinyin: toneless syllables of the Chinese characters and adjacent syllable pairs (across
-      non-Chinese characters), so homophone typos (停店/停电, 抢秀/抢修) share features.
+      non-Chinese characters), so homophone typos (停店/停电, 抢秀/抢修) share features;
+    * tag: the leading 【tag】 as a whole (``NO_TAG`` when absent) and its character bigrams.
     """
     n = len(docs)
     out: list[KindKeys] = []
@@ -253,6 +280,13 @@ def hashed_keys(
         )
         rows = np.repeat(np.arange(n, dtype=np.int64), counts)
         out += [KindKeys(WORD1, _keyed(WORD1, ids), rows), _pairs(WORD2, ids, rows)]
+    if tags:
+        per_doc = [_TAG_KEYS[d.tag] for d in docs]
+        counts = np.fromiter(map(len, per_doc), dtype=np.int64, count=n)
+        keys = np.fromiter(chain.from_iterable(per_doc), dtype=_U64, count=int(counts.sum()))
+        rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+        whole = (keys >> _U64(60)) == _U64(TAG)
+        out += [KindKeys(TAG, keys[whole], rows[whole]), KindKeys(TAG2, keys[~whole], rows[~whole])]
     return out
 
 

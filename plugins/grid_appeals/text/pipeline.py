@@ -176,7 +176,7 @@ def process_record(
     result = _assemble(
         record, accept, opinion, tokens, words, textrank, idf, top_k, with_address, lexicon_fingerprint()
     )
-    return result, Doc(accept.text, tuple(tokens))
+    return result, Doc(accept.text, tuple(tokens), accept.tag or "")
 
 
 def process_batch(
@@ -222,7 +222,7 @@ def _process_batch(
         for parts in zip(records, accepts, opinions, tokens, words, ranked, strict=True)
     ]
     if model is not None:
-        docs = [Doc(accept.text, tuple(toks)) for accept, toks in zip(accepts, tokens, strict=True)]
+        docs = [Doc(accept.text, tuple(toks), accept.tag or "") for accept, toks in zip(accepts, tokens, strict=True)]
         for result, predicted in zip(results, model.predict_docs(docs), strict=True):
             result["predictions"] = predicted
             result["model_version"] = model.version

@@ -63,7 +63,7 @@ def test_seed_corpus_holds_the_hard_styles() -> None:
 
 
 def test_misleading_tag_does_not_decide(model: classifier.TextClassifier) -> None:
-    """The 【tag】 is not a feature: the content decides, whatever template the agent picked."""
+    """The 【tag】 is a weak feature of its own: a tag contradicting the body does not decide."""
     texts = [
         "【业务咨询】营业厅那个工作人员对我大吼大叫，态度太恶劣了，我要投诉她",
         "【投诉】家里突然没电了，邻居家有电，麻烦派个师傅来修一下",
@@ -72,7 +72,8 @@ def test_misleading_tag_does_not_decide(model: classifier.TextClassifier) -> Non
     assert [p["business_type"]["label"] for p in predictions] == ["投诉", "故障报修"]
     assert predictions[0]["complaint_class"]["label"] == "服务投诉"
     plain = model.predict([re.sub(r"^【[^】]*】", "", t) for t in texts])
-    assert [p["business_type"] for p in plain] == [p["business_type"] for p in predictions]
+    labels = [p["business_type"]["label"] for p in plain]
+    assert labels == [p["business_type"]["label"] for p in predictions]
 
 
 def test_predicts_with_confidence_and_resists_homophones(model: classifier.TextClassifier) -> None:

@@ -16,8 +16,11 @@ import pytest
 from grid_appeals.text import classifier
 from grid_appeals.text.features import (
     CHAR1,
+    NO_TAG,
     PINYIN1,
     PINYIN2,
+    TAG,
+    TAG2,
     WORD1,
     WORD2,
     Doc,
@@ -41,6 +44,8 @@ TRICKY_DOCS = [
         "客户来电反映家中停电，邻居家有电，要求尽快派人抢修。",
         ("来电", "反映", "停电", "邻居", "有电", "抢修"),
     ),
+    Doc("客户来电反映家中停电", ("来电", "反映", "停电"), "停电报修"),
+    Doc("电表坏", ("电表", "坏"), "x"),
 ]
 
 
@@ -63,6 +68,8 @@ def _reference_keys(doc: Doc) -> Counter[int]:
     sids = [_id30(s) for s in syllables]
     keys.update((PINYIN1 << 60) | i for i in sids)
     keys.update((PINYIN2 << 60) | (a << 30) | b for a, b in pairwise(sids))
+    keys[(TAG << 60) | _id30(doc.tag or NO_TAG)] += 1
+    keys.update((TAG2 << 60) | _id30(a + b) for a, b in pairwise(doc.tag))
     return keys
 
 
@@ -113,9 +120,9 @@ def test_scores_equal_the_weighted_matrix_product(model: classifier.TextClassifi
     np.testing.assert_allclose(model.space.scores(docs, model.weights), plain, atol=1e-4)
     # each view has the length of its weight when no feature repeats, longer when one does (raw counts)
     plain_docs = [Doc("停电了", ("停电", "了")), Doc("电表坏", ("电表", "坏"))]
-    squares = np.asarray(model.space.matrix(plain_docs + docs[6:]).power(2).sum(axis=1)).ravel()
+    squares = np.asarray(model.space.matrix(plain_docs + docs[len(TRICKY_DOCS) :]).power(2).sum(axis=1)).ravel()
     unit = float(np.square(model.space.view_weights).sum())
-    assert unit < 3.0  # the word view is down-weighted (classifier.VIEW_WEIGHTS)
+    assert unit < 3.0  # the word view is down-weighted (classifier.VIEW_WEIGHTS); the tag view is modest
     np.testing.assert_allclose(squares[:2], unit)
     assert (squares[2:] >= unit - 1e-9).all()
 
