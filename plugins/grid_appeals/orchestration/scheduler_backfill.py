@@ -21,6 +21,7 @@ from grid_appeals.orchestration.local_stack import LocalStack, StackError
 TERMINAL = {"success", "failed"}
 # a task in one of these states means the backfill will not succeed soon (retries wait minutes)
 BAD_TASK_STATES = ("failed", "up_for_retry", "upstream_failed")
+LOCKED_RETRIES = 3  # "database is locked" from a racing SQLite write: retried this many times
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,21 @@ def _utc(value: datetime | str) -> datetime:
 def create_backfill(stack: LocalStack, dag_id: str, first: date, last: date) -> None:
     """Unpause ``dag_id`` and ``airflow backfill create`` the days ``first``..``last`` (inclusive)."""
     stack.airflow("dags", "unpause", dag_id)
-    stack.airflow(
-        "backfill",
-        "create",
-        "--dag-id",
-        dag_id,
-        "--from-date",
-        first.isoformat(),
-        "--to-date",
-        last.isoformat(),
-    )
+    args = ("backfill", "create", "--dag-id", dag_id, "--from-date", first.isoformat(), "--to-date", last.isoformat())
+    for attempt in range(LOCKED_RETRIES + 1):
+        try:
+            stack.airflow(*args)
+            return
+        except StackError as err:
+            # SQLite metadata (the embedded default): a write that races the scheduler's own commit
+            # fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT in WAL mode — the busy
+            # timeout does not apply). The command's transaction is rolled back, so it is retried;
+            # if a backfill of this DAG did get recorded, it is not created twice.
+            if "database is locked" not in str(err) or attempt == LOCKED_RETRIES:
+                raise
+            if stack.metadata_query("select id from backfill where dag_id = :dag_id", dag_id=dag_id):
+                return
+            time.sleep(1 + attempt)
 
 
 def backfill_runs(stack: LocalStack, dag_id: str) -> list[BackfillRun]:
