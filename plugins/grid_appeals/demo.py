@@ -25,7 +25,7 @@ from grid_appeals.config import Settings, settings
 
 # A fixed window keeps the demo reproducible (dates come from data intervals, never now()): early
 # summer, so heat-driven repairs and hot spots show.
-DEMO_FIRST = date(2024, 6, 24)
+DEMO_FIRST = date(2024, 6, 3)  # 5 weeks: the weekly propensity model needs ≥ 2 weeks of labelled history
 DEMO_LAST = date(2024, 7, 7)
 DEMO_SEED = 42
 DAGS_FOR_LAST_DAY = ("ingest_95598", "ingest_marketing", "ingest_metering", "ingest_hall", "appeal_mart")
