@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from psycopg import sql
 
 from grid_appeals.load.ddl import PG_TYPES
+from grid_appeals.quality.fastmatch import large_string, string_buffers
 from grid_appeals.quality.fastparse import parse_fixed
 from grid_appeals.sources.batch import SOURCE_FILE, SOURCE_ROW
 from grid_appeals.sources.contracts import EntityContract
@@ -110,18 +111,10 @@ def _has_exponent(arr: pa.ChunkedArray) -> bool:
     for chunk in arr.chunks:
         if pa.types.is_dictionary(chunk.type):
             chunk = chunk.dictionary_decode()
-        _, data = _string_buffers(chunk.cast(pa.large_string()))
+        _, data = string_buffers(chunk.cast(pa.large_string()))
         if len(data) and (np.any(data == ord("e")) or np.any(data == ord("E"))):
             return True
     return False
-
-
-def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    return arr.cast(pa.large_string())
 
 
 class ParsedTemporal:
@@ -191,16 +184,6 @@ FLOAT_EXACT_DIGITS = 15  # a decimal of ≤ 15 significant digits survives float
 _POW10 = 10 ** np.arange(17, dtype=np.int64)
 
 
-def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets rebased to 0, data bytes) of a large_string array, zero-copy."""
-    _, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    if data_buf is None or offsets[-1] == offsets[0]:
-        return offsets - offsets[0], np.zeros(0, dtype=np.uint8)
-    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return offsets - offsets[0], data
-
-
 def _numeric_scaled(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(negative, scale, |value| × 10^scale as int64) of validated decimal text, via float64.
 
@@ -209,7 +192,7 @@ def _numeric_scaled(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
     ``|rint(v · 10^scale) − D| < 0.5`` holds, so the digits are exact. None when a value has more
     digits (the caller parses the text digit by digit) or arrow refuses a form.
     """
-    offsets, data = _string_buffers(arr)
+    offsets, data = string_buffers(arr)
     lengths = np.diff(offsets)
     valid = arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else None
     starts = offsets[:-1]
@@ -343,7 +326,7 @@ def encode(
     :class:`ParsedTemporal`). No file header/trailer (the stream adds them once)."""
     n = len(table)
     parsed = parsed or {}
-    arrays = {c: _text(table.column(c)) for c in columns}
+    arrays = {c: large_string(table.column(c)) for c in columns}
     head = [("nf", ">i2")]
     for i, col in enumerate(columns[:fixed]):
         head += [(f"c{i}len", ">i4"), *((f"c{i}{f[0]}", *f[1:]) for f in _field_dtype(types[col]))]

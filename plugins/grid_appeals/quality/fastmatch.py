@@ -22,7 +22,8 @@ NUMERIC_PATTERN = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 _ZERO, _NINE, _DOT, _PLUS, _MINUS, _NEWLINE = (ord(c) for c in "09.+-\n")
 
 
-def _large(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+def large_string(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous large_string array of a (chunked, maybe dictionary-encoded) string column."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     if pa.types.is_dictionary(arr.type):
@@ -30,7 +31,7 @@ def _large(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr.cast(pa.large_string())
 
 
-def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(offsets rebased to 0, data bytes) of a large_string array, zero-copy."""
     _, offsets_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
@@ -67,7 +68,7 @@ def digit_range(pattern: str) -> tuple[int, int] | None:
 
 
 def _digits_match(arr: pa.Array, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    offsets, data = _buffers(arr)
+    offsets, data = string_buffers(arr)
     lengths = np.diff(offsets)
     weight = _per_row(offsets, _DIGIT_WEIGHTS[data])
     return (weight == 0) & (lengths >= lo) & (lengths <= hi), weight >= _UNDECIDED
@@ -75,7 +76,7 @@ def _digits_match(arr: pa.Array, lo: int, hi: int) -> tuple[np.ndarray, np.ndarr
 
 def _numeric_match(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Plain decimals (optional leading sign, digits, at most one point, a digit somewhere)."""
-    offsets, data = _buffers(arr)
+    offsets, data = string_buffers(arr)
     lengths = np.diff(offsets)
     weights = _NUMERIC_WEIGHTS[data]
     starts = offsets[:-1][lengths > 0]
@@ -94,7 +95,7 @@ def _numeric_match(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def arrow_mask(arr: pa.Array | pa.ChunkedArray, pattern: str) -> np.ndarray:
     """``pc.match_substring_regex(arr, pattern)`` as a numpy mask (null → False), byte-decided
     for the numeric type pattern and all-digit patterns (RE2's verdict on every value)."""
-    arr = _large(arr)
+    arr = large_string(arr)
     digits = digit_range(pattern)
     if digits is None and pattern != NUMERIC_PATTERN:
         return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
@@ -120,7 +121,7 @@ def contains_mask(s: pd.Series, pattern: str) -> np.ndarray:
     if digits is None or not hasattr(s.array, "__arrow_array__"):
         ok = s.str.contains(pattern, regex=True)
         return (s.notna() & ok.fillna(False).astype(bool)).to_numpy(dtype=bool)
-    arr = _large(s.array.__arrow_array__())
+    arr = large_string(s.array.__arrow_array__())
     matched, undecided = _digits_match(arr, *digits)
     if arr.null_count:
         valid = arr.is_valid().to_numpy(zero_copy_only=False)
