@@ -314,13 +314,16 @@ def _score_day(
     x = feature_matrix(current)[columns]
     with one_thread():
         scores = model.predict_proba(x)[:, 1]
-    order = np.argsort(-scores, kind="stable")
+    # rank on the score as stored (6 decimals), ties by work order: the daily run and a backfill of
+    # the same date then agree even when float noise or the snapshot's row order differ
+    stored = np.round(scores, 6)
+    ids = current["work_order_id"].to_numpy()
+    order = np.lexsort((ids.astype(str), -stored))
     ranks = np.empty(len(scores), dtype=int)
     ranks[order] = np.arange(1, len(scores) + 1)
     top = _explain(x.to_numpy(dtype=float), columns)
-    ids = current["work_order_id"].to_numpy()
     return [
-        (run_date, ids[i], float(round(scores[i], 6)), int(ranks[i]), top[i], version, trained, positives)
+        (run_date, ids[i], float(stored[i]), int(ranks[i]), top[i], version, trained, positives)
         for i in range(len(ids))
     ]
 
