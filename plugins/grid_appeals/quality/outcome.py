@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from grid_appeals.quality.fastmatch import arrow_mask, contains_mask
+from grid_appeals.quality.fastmatch import arrow_mask, contains_mask, large_string, string_buffers
 from grid_appeals.quality.fastparse import parse_fixed
 from grid_appeals.sources.contracts import EntityContract
 
@@ -157,20 +157,64 @@ def typed_view(
     return view, cast_failed
 
 
-def key_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Dense int64 codes, equal exactly when the rows' ``columns`` are equal (null ≠ '').
+_INT64_HEADROOM = 1 << 62  # combined codes stay below this: no overflow in ``codes * bound + c``
+DIGIT_KEY_MAX_CHARS = 17  # 10**17 * 20 < 2**63: a 17-digit value with its length fits an int64
 
-    Why not joined strings (:func:`row_keys`): factorising each column on its own and combining the
-    integer codes avoids building and hashing a million long strings (~0.3 s instead of ~1.4 s
-    for a two-column key on a million rows).
+
+def digit_codes(s: pd.Series) -> np.ndarray | None:
+    """``value * 20 + length`` (null → 0) when every non-null value is 1–17 ASCII digits, else None.
+
+    Why: identifiers (户号, meter point, order number) are digit strings; their value and length
+    identify them exactly (``007`` ≠ ``07`` ≠ ``7``), and arrow parses a million of them in ~10 ms
+    where hashing the strings (``factorize``) takes ~250 ms.
     """
-    codes = np.zeros(len(frame), dtype=np.int64)
-    for i, col in enumerate(columns):
-        c, uniques = pd.factorize(frame[col], use_na_sentinel=True)
-        c = c.astype(np.int64) + 1  # null → 0
-        codes = c if i == 0 else codes * (len(uniques) + 1) + c
-        if i < len(columns) - 1:
-            codes = pd.factorize(codes)[0].astype(np.int64)  # stay dense: no overflow
+    arr = s.array
+    if not hasattr(arr, "__arrow_array__") or not len(s):
+        return None
+    chunk = large_string(arr.__arrow_array__())
+    offsets, data = string_buffers(chunk)
+    lengths = np.diff(offsets)
+    valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
+    filled = lengths if valid is None else lengths[valid]
+    if not len(filled) or filled.min() < 1 or filled.max() > DIGIT_KEY_MAX_CHARS:
+        return None
+    if ((data - np.uint8(ord("0"))) > 9).any():  # any byte but an ASCII digit (uint8 wraps)
+        return None
+    value = pc.fill_null(pc.cast(chunk, pa.int64()), 0).to_numpy(zero_copy_only=False)
+    codes = value * 20 + lengths
+    if valid is not None:
+        codes[~valid] = 0
+    return codes
+
+
+def _column_codes(s: pd.Series) -> tuple[np.ndarray, int]:
+    """Exact int64 codes of one column (equal ⇔ equal values, null distinct) and a bound above them."""
+    codes = digit_codes(s)
+    if codes is not None:
+        return codes, int(codes.max()) + 1
+    c, uniques = pd.factorize(s, use_na_sentinel=True)
+    return c.astype(np.int64) + 1, len(uniques) + 1  # null → 0
+
+
+def key_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """int64 codes, equal exactly when the rows' ``columns`` are equal (null ≠ '').
+
+    Why not joined strings (:func:`row_keys`): coding each column on its own and combining the
+    integer codes avoids building and hashing a million long strings; digit identifiers are coded
+    by value (:func:`digit_codes`) without hashing at all. Codes are combined arithmetically while
+    the product of their bounds fits an int64, else densified (``factorize`` of integers) first.
+    Codes are not dense: callers compare them, never index with them.
+    """
+    codes, bound = np.zeros(len(frame), dtype=np.int64), 1
+    for col in columns:
+        c, c_bound = _column_codes(frame[col])
+        if bound * c_bound >= _INT64_HEADROOM and bound > 1:
+            codes, uniques = pd.factorize(codes)
+            codes, bound = codes.astype(np.int64), len(uniques)
+        if bound * c_bound >= _INT64_HEADROOM:
+            c, uniques = pd.factorize(c)
+            c, c_bound = c.astype(np.int64), len(uniques)
+        codes, bound = (c, c_bound) if bound == 1 else (codes * c_bound + c, bound * c_bound)
     return codes
 
 

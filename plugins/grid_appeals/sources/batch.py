@@ -14,6 +14,9 @@ import pandas as pd
 
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
+# pyarrow parses CSV blocks on all cores: 4 MB blocks keep both busy (16 MB left one idle on a
+# 60 MB day of readings: 0.21 s instead of 0.08 s)
+CSV_BLOCK_BYTES = 1 << 22
 
 
 class SchemaDriftError(RuntimeError):
@@ -45,6 +48,15 @@ def constant_column(value: str, n: int) -> pd.Categorical:
     slice of the batch afterwards, copies all of them; the categorical is one byte per row.
     """
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
+
+
+def may_quote_newlines(data: bytes) -> bool:
+    """Could a value in this CSV hold a line break? Only inside quotes, so not without a ``"``.
+
+    Why ask: pyarrow's ``newlines_in_values`` chunker must track quotes serially; without any quote
+    in the data a newline always ends a row and blocks are split and parsed in parallel.
+    """
+    return b'"' in data
 
 
 def check_columns(found: list[str], expected: list[str], *, where: str, table: str) -> None:

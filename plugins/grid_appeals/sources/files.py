@@ -24,11 +24,13 @@ import pyarrow.csv as pacsv
 
 from grid_appeals.config import Settings
 from grid_appeals.sources.batch import (
+    CSV_BLOCK_BYTES,
     SOURCE_FILE,
     SOURCE_ROW,
     ExtractedBatch,
     check_columns,
     constant_column,
+    may_quote_newlines,
     normalise_header,
 )
 from grid_appeals.sources.contracts import EntityContract
@@ -67,8 +69,10 @@ def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.Dat
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=contract.csv_delimiter, newlines_in_values=True),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(
+                delimiter=contract.csv_delimiter, newlines_in_values=may_quote_newlines(data)
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
                 strings_can_be_null=True,
@@ -78,7 +82,7 @@ def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.Dat
         )
     except pa.ArrowInvalid as exc:
         raise SourceFileError(f"{name}: malformed CSV: {exc}") from exc
-    return table.to_pandas(), header
+    return table.combine_chunks().to_pandas(), header  # one chunk: later kernels never re-combine
 
 
 def _excel_frame(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, list[str]]:
@@ -102,7 +106,7 @@ def read_file(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, str, 
         encoding, replaced = "xlsx", 0
     else:
         raw = read_bytes(path)
-        if not raw.strip():
+        if not raw or raw.isspace():
             raise SourceFileError(f"{path}: empty file (0 data bytes)")
         text = decode(raw, contract.encodings, str(path))
         frame, _ = _csv_frame(text.data, contract, str(path))

@@ -32,11 +32,13 @@ from psycopg import sql
 
 from grid_appeals.config import Settings
 from grid_appeals.sources.batch import (
+    CSV_BLOCK_BYTES,
     SOURCE_FILE,
     SOURCE_ROW,
     ExtractedBatch,
     check_columns,
     constant_column,
+    may_quote_newlines,
     normalise_header,
 )
 from grid_appeals.sources.contracts import EntityContract
@@ -145,17 +147,18 @@ def extract_sql(
     if buf.tell() == 0:
         table_pa = pa.table({c: pa.array([], pa.string()) for c in names})
     else:
+        data = buf.getvalue()
         table_pa = pacsv.read_csv(
-            io.BytesIO(buf.getvalue()),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(newlines_in_values=may_quote_newlines(data)),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in names},
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
             ),
         )
-    frame = table_pa.to_pandas()
+    frame = table_pa.combine_chunks().to_pandas()  # one chunk: later kernels never re-combine
     frame[SOURCE_FILE] = constant_column(where, len(frame))
     frame[SOURCE_ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
     how = "full snapshot" if contract.mode == "snapshot" or full else contract.mode

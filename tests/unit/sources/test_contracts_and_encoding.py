@@ -101,3 +101,29 @@ def test_conn_id_resolution_order(cfg, monkeypatch):
     )
     assert resolve_conn_url("src_95598", cfg) == "postgresql://u:p%40ss@db:5433/wk"
     assert resolve_conn_url("src_95598", cfg, lambda cid: f"x://{cid}") == "x://src_95598"
+
+
+def test_ascii_file_is_utf8_without_decoding_and_corrupt_gzip_names_the_offset():
+    assert decode(b"a,b\n1,2\n", ("utf-8",), "f").encoding == "utf-8"
+    assert decode(b"a,b\n1,2\n", ("gb18030",), "f").encoding == "gb18030"  # no UTF-8 accepted: decoded
+    blob = bytearray(gzip.compress(bytes(range(256)) * 4000))
+    blob[200:220] = b"\xff" * 20
+    with pytest.raises(SourceFileError, match=r"c\.gz: corrupt gzip data at compressed byte 0"):
+        gunzip(bytes(blob), "c.gz")
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_csv_rows_with_and_without_quoted_line_breaks(tmp_path, quoted):
+    """Without any quote the parser splits blocks in parallel; a quoted line break stays in its value."""
+    from grid_appeals.sources.contracts import load_contracts
+    from grid_appeals.sources.files import read_file
+
+    contract = {c.name: c for c in load_contracts(directory=FIXTURES)}["terminal_event"]
+    body = "".join(f"{i},台区{i},ERC13,2024-07-15 08:00:00\n" for i in range(200_000))
+    tail = '7,"台区\n第二行, 有逗号",ERC14,2024-07-15 09:00:00\n' if quoted else "7,台区7,ERC14,2024-07-15 09:00:00\n"
+    path = tmp_path / "e.csv"
+    path.write_text("event_id,tg_name,erc_code,event_time\n" + body + tail, encoding="utf-8")
+    frame, _, _ = read_file(path, contract)
+    assert len(frame) == 200_001
+    assert frame["tg_name"].iloc[-1] == ("台区\n第二行, 有逗号" if quoted else "台区7")
+    assert frame["_source_row"].iloc[-1] == 200_001 and frame["event_id"].iloc[123_456] == "123456"
