@@ -47,7 +47,11 @@ def backfilled(sched_cfg: Settings) -> Iterator[tuple[LocalStack, list[BackfillR
     from grid_appeals.warehouse.bootstrap import bootstrap
     from grid_appeals.warehouse.connection import drop_database
 
-    stack = LocalStack(sched_cfg, schedule=False, extra_env={"GRID_START_DATE": FIRST.isoformat()})
+    stack = LocalStack(
+        sched_cfg,
+        schedule=False,
+        extra_env={"GRID_START_DATE": FIRST.isoformat(), "GRID_GX_DATA_DOCS": "all"},
+    )
     stack.reset_metadata()  # no runs or backfills left over from an earlier (maybe killed) session
     try:
         stack.start(wait=False)  # components boot while the sources are simulated
@@ -97,3 +101,13 @@ def test_each_entity_and_day_loaded_once_into_raw(backfilled, sched_cfg: Setting
             (DAYS,),
         ).fetchall()
         assert len(tickets) == len(DAYS) and all(n > 0 for (n,) in tickets), tickets
+
+
+def test_data_docs_task_renders_every_batch_of_the_runs(backfilled, sched_cfg: Settings) -> None:
+    """The loads only save their GX results; the DAG's ``data_docs`` task renders them once per run."""
+    with psycopg.connect(sched_cfg.url()) as conn:
+        batches = [
+            b for (b,) in conn.execute("select batch_id::text from ops.load_log where source = 'hall'")
+        ]
+    index = (sched_cfg.deploy_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert batches and all(b in index for b in batches), [b for b in batches if b not in index]

@@ -34,19 +34,30 @@ def build_ingest_dag(source: str):
            "Each task extracts one entity for the run's data interval, validates it with its "
            "Great Expectations suite, quarantines bad rows, and replaces/upserts that day in raw "
            "in one transaction, writing one `ops.load_log` row per attempt. Re-run or backfill any "
-           "date: the result is the same.\n\nEntities: "
+           "date: the result is the same. `data_docs` then renders the GX Data Docs of the run's "
+           "batches once (also after a failed load, which is when they matter).\n\nEntities: "
            + ", ".join(f"`{c.key}`" for c in contracts))
 
     @dag(dag_id=f"ingest_{source}", schedule=daily_timetable(), start_date=START_DATE, catchup=True,
          max_active_runs=2, default_args=DEFAULT_ARGS, tags=["ingest", source], doc_md=doc)
     def ingest_dag():
+        loads = []
         for contract in contracts:
             @task(task_id=f"load_{contract.name}", outlets=[raw_asset(contract.key)])
             def load(entity_key: str = contract.key, data_interval_start=None, data_interval_end=None) -> dict:
                 from grid_appeals.pipeline.ingest_tasks import ingest
 
-                return ingest(entity_key, data_interval_start, data_interval_end)
+                return ingest(entity_key, data_interval_start, data_interval_end, build_docs=False)
 
-            load()
+            loads.append(load())
+
+        @task(task_id="data_docs", trigger_rule="all_done")
+        def data_docs(dag_run=None) -> int:
+            """Render the GX Data Docs once for the run's batches, failed ones included (all_done)."""
+            from grid_appeals.pipeline.ingest_tasks import render_data_docs
+
+            return render_data_docs(since=getattr(dag_run, "start_date", None))
+
+        loads >> data_docs()
 
     return ingest_dag()

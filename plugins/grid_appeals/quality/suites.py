@@ -56,24 +56,54 @@ def _column_expectations(col: ColumnSpec, lookback: bool = False) -> list[dict[s
     if col.required:
         out.append(_exp("expect_column_values_to_not_be_null", _row(), column=col.name))
     if col.type in TYPE_PATTERNS:
-        out.append(_exp("expect_column_values_to_match_regex", _row(check="type", type=col.type),
-                        column=col.name, regex=TYPE_PATTERNS[col.type]))
+        out.append(
+            _exp(
+                "expect_column_values_to_match_regex",
+                _row(check="type", type=col.type),
+                column=col.name,
+                regex=TYPE_PATTERNS[col.type],
+            )
+        )
     if col.codes is not None:
-        out.append(_exp("expect_column_values_to_be_in_set", _row(), column=col.name,
-                        value_set=list(col.codes)))
+        out.append(
+            _exp("expect_column_values_to_be_in_set", _row(), column=col.name, value_set=list(col.codes))
+        )
     if col.regex:
-        out.append(_exp("expect_column_values_to_match_regex", _row(check="format"), column=col.name,
-                        regex=col.regex))
+        out.append(
+            _exp(
+                "expect_column_values_to_match_regex", _row(check="format"), column=col.name, regex=col.regex
+            )
+        )
     if col.min is not None or col.max is not None:
-        out.append(_exp("expect_column_values_to_be_between", _row("typed", check="plausible"),
-                        column=col.name, min_value=col.min, max_value=col.max))
+        out.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                _row("typed", check="plausible"),
+                column=col.name,
+                min_value=col.min,
+                max_value=col.max,
+            )
+        )
     if col.in_interval:
-        out.append(_exp("expect_column_values_to_be_between", _row("typed", check="in_interval"),
-                        column=col.name, min_value={"$PARAMETER": LOOKBACK_START if lookback else INTERVAL_START},
-                        max_value={"$PARAMETER": INTERVAL_END}, strict_max=True))
+        out.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                _row("typed", check="in_interval"),
+                column=col.name,
+                min_value={"$PARAMETER": LOOKBACK_START if lookback else INTERVAL_START},
+                max_value={"$PARAMETER": INTERVAL_END},
+                strict_max=True,
+            )
+        )
     elif col.not_future:
-        out.append(_exp("expect_column_values_to_be_between", _row("typed", check="not_future"),
-                        column=col.name, max_value={"$PARAMETER": INTERVAL_END}))
+        out.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                _row("typed", check="not_future"),
+                column=col.name,
+                max_value={"$PARAMETER": INTERVAL_END},
+            )
+        )
     return out
 
 
@@ -82,25 +112,47 @@ def suite_for(contract: EntityContract) -> dict[str, Any]:
     batch_received = {"level": "batch", "view": "text", "stage": "received"}
     batch_loaded = {"level": "batch", "view": "text", "stage": "loaded"}
     expectations = [
-        _exp("expect_table_columns_to_match_set", batch_received,
-             column_set=contract.column_names, exact_match=True),
-        _exp("expect_table_row_count_to_be_between", batch_received,
-             min_value=contract.row_count_min, max_value=contract.row_count_max),
+        _exp(
+            "expect_table_columns_to_match_set",
+            batch_received,
+            column_set=contract.column_names,
+            exact_match=True,
+        ),
+        _exp(
+            "expect_table_row_count_to_be_between",
+            batch_received,
+            min_value=contract.row_count_min,
+            max_value=contract.row_count_max,
+        ),
     ]
     for col in contract.columns:
         expectations += _column_expectations(col, lookback=contract.lookback_days > 0)
     for chk in contract.checks:
-        derived = {"a": chk.a, "b": list(chk.b), "unit": chk.unit, "a_day": chk.a_day,
-                   "b_date_prefix": chk.b_date_prefix, "description": chk.description}
-        expectations.append(_exp("expect_column_values_to_be_between",
-                                 _row("derived", check="derived", derived=derived),
-                                 column=chk.column, min_value=chk.min, max_value=chk.max))
+        derived = {
+            "a": chk.a,
+            "b": list(chk.b),
+            "unit": chk.unit,
+            "a_day": chk.a_day,
+            "b_date_prefix": chk.b_date_prefix,
+            "description": chk.description,
+        }
+        expectations.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                _row("derived", check="derived", derived=derived),
+                column=chk.column,
+                min_value=chk.min,
+                max_value=chk.max,
+            )
+        )
     if len(contract.primary_key) == 1:
-        expectations.append(_exp("expect_column_values_to_be_unique", batch_loaded,
-                                 column=contract.primary_key[0]))
+        expectations.append(
+            _exp("expect_column_values_to_be_unique", batch_loaded, column=contract.primary_key[0])
+        )
     else:
-        expectations.append(_exp("expect_compound_columns_to_be_unique", batch_loaded,
-                                 column_list=list(contract.primary_key)))
+        expectations.append(
+            _exp("expect_compound_columns_to_be_unique", batch_loaded, column_list=list(contract.primary_key))
+        )
     return {
         "name": contract.suite_name,
         "expectations": expectations,

@@ -30,7 +30,7 @@ import pandas as pd
 
 from grid_appeals.quality import vectorised
 from grid_appeals.quality.gx_engine import GxSession
-from grid_appeals.quality.outcome import Outcome, derived_view, key_codes, typed_view
+from grid_appeals.quality.outcome import Outcome, derived_view, key_codes, repeated_codes, typed_view
 from grid_appeals.quality.outcome import key_codes as codes_of
 from grid_appeals.quality.suites import INTERVAL_END, INTERVAL_START, LOOKBACK_START
 from grid_appeals.sources.batch import SOURCE_FILE, SOURCE_ROW
@@ -163,7 +163,7 @@ def _exact_duplicates(
     usually a handful, instead of hashing every row of the batch.
     """
     exact = np.zeros(len(frame), dtype=bool)
-    repeated = pd.Series(codes).duplicated(keep=False).to_numpy()
+    repeated = repeated_codes(codes)
     candidates = np.flatnonzero(repeated)
     if len(candidates):
         full = key_codes(frame.take(candidates), contract.column_names)
@@ -229,7 +229,7 @@ def _dedup_positions(
 ) -> np.ndarray:
     """Of the passing ``rows`` (positions in ``frame``, ascending; ``codes`` their keys) those that
     stay: one per key — the latest updated-at for updatable entities, else the last one sent."""
-    dup = pd.Series(codes).duplicated(keep=False).to_numpy()
+    dup = repeated_codes(codes)
     if not dup.any():
         return rows
     if not contract.updated_at:

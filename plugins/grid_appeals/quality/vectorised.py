@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from grid_appeals.quality.fastmatch import contains_mask
-from grid_appeals.quality.outcome import Outcome
+from grid_appeals.quality.outcome import Outcome, repeated_codes
 from grid_appeals.quality.outcome import key_codes as codes_of
 
 
@@ -107,8 +107,7 @@ def evaluate_batch(
         cols = [kw["column"]] if "column" in kw else list(kw["column_list"])
         if key_codes is None and n_rows is not None and n_rows != len(frame):
             raise ValueError("uniqueness on a subset of the frame needs the subset's key codes")
-        keys = pd.Series(key_codes if key_codes is not None else codes_of(frame, cols))
-        dup = keys.duplicated(keep=False).to_numpy(dtype=bool)
+        dup = repeated_codes(key_codes if key_codes is not None else codes_of(frame, cols))
         n = int(dup.sum())
         return Outcome(etype, kw, meta, success=n == 0, unexpected_count=n, failed=dup)
     raise ValueError(f"batch-level expectation {etype} has no vectorised twin")

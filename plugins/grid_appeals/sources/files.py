@@ -74,7 +74,7 @@ def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.Dat
                 delimiter=contract.csv_delimiter, newlines_in_values=may_quote_newlines(data)
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
+                column_types={h: pa.large_string() for h in header},  # pandas str storage: no cast
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],

@@ -153,7 +153,7 @@ def extract_sql(
             read_options=pacsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=may_quote_newlines(data)),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in names},
+                column_types={c: pa.large_string() for c in names},  # pandas str storage: no cast
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
             ),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grid_appeals.quality.outcome import digit_codes, key_codes
+from grid_appeals.quality.outcome import digit_codes, key_codes, repeated_codes
 
 
 def _arrow(values: list[str | None]) -> pd.Series:
@@ -52,3 +52,19 @@ def test_codes_group_rows_exactly_as_their_values(seed: int) -> None:
         codes = key_codes(frame, columns)
         assert codes.dtype == np.int64
         assert _same_partition(codes, frame, columns), columns
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_repeated_codes_equal_pandas_on_sorted_and_unsorted_codes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 3_000, 2_000)
+    for c in (
+        codes,
+        np.sort(codes),
+        np.sort(codes)[::-1],
+        np.arange(5),
+        np.array([4]),
+        np.array([], np.int64),
+    ):
+        expected = pd.Series(c).duplicated(keep=False).to_numpy()
+        assert (repeated_codes(c) == expected).all()
