@@ -200,15 +200,9 @@ def _numeric_scaled(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
     first = np.zeros(len(arr), dtype=np.uint8)
     first[nonempty] = data[starts[nonempty]]
     signed = (first == ord("-")) | (first == ord("+"))
-    dots = np.flatnonzero(data == ord("."))
-    scale = np.zeros(len(arr), dtype=np.int64)
-    has_dot = np.zeros(len(arr), dtype=bool)
-    if len(dots):
-        rows = np.searchsorted(offsets, dots, side="right") - 1
-        scale[rows] = offsets[rows + 1] - dots - 1
-        has_dot[rows] = True
-    if valid is not None:
-        scale[~valid] = 0
+    dot = pc.fill_null(pc.find_substring(arr, "."), -1).to_numpy(zero_copy_only=False)  # bytes: ASCII
+    has_dot = dot >= 0
+    scale = np.where(has_dot, lengths - dot - 1, 0).astype(np.int64)
     digits = lengths - has_dot - signed
     if len(digits) and digits.max() > FLOAT_EXACT_DIGITS:
         return None

@@ -40,22 +40,29 @@ def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets - offsets[0], np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]
 
 
-def _per_row(offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Sum of the byte weights of each row (one cumulative sum over the bytes)."""
-    total = np.zeros(len(weights) + 1, dtype=np.int64)
-    np.cumsum(weights, out=total[1:])
-    return total[offsets[1:]] - total[offsets[:-1]]
+def _row_reduce(ufunc: np.ufunc, offsets: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``ufunc`` reduced over each row's bytes (0 for an empty row), one ``reduceat`` pass.
+
+    Why not a cumulative sum: that needs an int64 per byte (80 MB for ten million bytes); reduceat
+    works on the byte-sized values themselves, ~5x faster.
+    """
+    lengths = np.diff(offsets)
+    out = np.zeros(len(lengths), dtype=values.dtype)
+    nonempty = lengths > 0
+    if len(values) and nonempty.any():
+        # consecutive non-empty rows: each reduces up to the next one's start (empty rows hold no bytes)
+        out[nonempty] = ufunc.reduceat(values, offsets[:-1][nonempty])
+    return out
 
 
-# byte classes as weights, so one pass counts them all per row: a count spilling into the next
-# class only makes a row look less decidable (it then goes to the regex)
-_OTHER, _UNDECIDED = 1 << 8, 1 << 20
-_DIGIT_WEIGHTS = np.full(256, _OTHER, dtype=np.int64)
-_DIGIT_WEIGHTS[_ZERO : _NINE + 1] = 0
-_DIGIT_WEIGHTS[0x80:] = _UNDECIDED  # non-ASCII: Python's \d accepts other digits
-_DIGIT_WEIGHTS[_NEWLINE] = _UNDECIDED  # Python's $ matches before a final newline
-_NUMERIC_WEIGHTS = _DIGIT_WEIGHTS.copy()
-_NUMERIC_WEIGHTS[_DOT] = 1
+# byte classes: 0 = digit, 1 = other, 2 = undecided (non-ASCII: Python's \d accepts other digits;
+# newline: Python's $ matches before a final newline) — such rows are left to the regex
+_DIGIT_CLASS = np.ones(256, dtype=np.uint8)
+_DIGIT_CLASS[_ZERO : _NINE + 1] = 0
+_DIGIT_CLASS[0x80:] = 2
+_DIGIT_CLASS[_NEWLINE] = 2
+_NUMERIC_CLASS = _DIGIT_CLASS.copy()
+_NUMERIC_CLASS[_DOT] = 0  # counted apart
 
 
 def digit_range(pattern: str) -> tuple[int, int] | None:
@@ -70,26 +77,29 @@ def digit_range(pattern: str) -> tuple[int, int] | None:
 def _digits_match(arr: pa.Array, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
     offsets, data = string_buffers(arr)
     lengths = np.diff(offsets)
-    weight = _per_row(offsets, _DIGIT_WEIGHTS[data])
-    return (weight == 0) & (lengths >= lo) & (lengths <= hi), weight >= _UNDECIDED
+    worst = _row_reduce(np.maximum, offsets, _DIGIT_CLASS[data])
+    return (worst == 0) & (lengths >= lo) & (lengths <= hi), worst == 2
 
 
 def _numeric_match(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Plain decimals (optional leading sign, digits, at most one point, a digit somewhere)."""
     offsets, data = string_buffers(arr)
     lengths = np.diff(offsets)
-    weights = _NUMERIC_WEIGHTS[data]
-    starts = offsets[:-1][lengths > 0]
+    cls = _NUMERIC_CLASS[data]
+    nonempty = lengths > 0
+    starts = offsets[:-1][nonempty]
     first = data[starts]
     leading = np.zeros(len(arr), dtype=bool)
-    leading[lengths > 0] = (first == _PLUS) | (first == _MINUS)
-    weights[starts[leading[lengths > 0]]] = 0  # a leading sign is allowed, one elsewhere is other
-    weight = _per_row(offsets, weights)
-    dots = weight % _OTHER
+    leading[nonempty] = (first == _PLUS) | (first == _MINUS)
+    cls[starts[leading[nonempty]]] = 0  # a leading sign is allowed, one elsewhere is other
+    worst = _row_reduce(np.maximum, offsets, cls)
+    wide = len(lengths) and lengths.max() > 255  # a byte-sized count could wrap around
+    is_dot = (data == _DOT).astype(np.int32 if wide else np.uint8)
+    dots = _row_reduce(np.add, offsets, is_dot).astype(np.int64)
     digits = lengths - dots - leading
-    matched = (weight < _OTHER) & (dots <= 1) & (digits >= 1)
+    matched = (worst == 0) & (dots <= 1) & (digits >= 1)
     # anything else (an exponent, stray characters, non-ASCII) is decided by the regex
-    return matched, weight >= _OTHER
+    return matched, worst > 0
 
 
 def arrow_mask(arr: pa.Array | pa.ChunkedArray, pattern: str) -> np.ndarray:

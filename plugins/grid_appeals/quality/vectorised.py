@@ -27,13 +27,28 @@ def resolve(value: Any, params: dict[str, Any]) -> Any:
 
 
 def _between(v: pd.Series, kw: dict[str, Any], params: dict[str, Any]) -> np.ndarray:
+    """Rows whose non-null value lies outside the bounds (inclusive unless ``strict_*``).
+
+    On numpy arrays (NaN / NaT compare false, so nulls never fail): pandas comparisons on a
+    65 536-row chunk cost ~1 ms each in overhead, numpy's a few µs.
+    """
     lo, hi = resolve(kw.get("min_value"), params), resolve(kw.get("max_value"), params)
-    bad = pd.Series(False, index=v.index)
+    arr = v.to_numpy()
+    if arr.dtype.kind == "M":
+        lo, hi = (None if b is None else pd.Timestamp(b).to_datetime64() for b in (lo, hi))
+    elif arr.dtype.kind not in "fiu":  # anything else: pandas semantics as GX has them
+        bad = pd.Series(False, index=v.index)
+        if lo is not None:
+            bad |= (v <= lo) if kw.get("strict_min") else (v < lo)
+        if hi is not None:
+            bad |= (v >= hi) if kw.get("strict_max") else (v > hi)
+        return (v.notna() & bad).to_numpy(dtype=bool)
+    bad = np.zeros(len(arr), dtype=bool)
     if lo is not None:
-        bad |= (v <= lo) if kw.get("strict_min") else (v < lo)
+        bad |= (arr <= lo) if kw.get("strict_min") else (arr < lo)
     if hi is not None:
-        bad |= (v >= hi) if kw.get("strict_max") else (v > hi)
-    return (v.notna() & bad).to_numpy(dtype=bool)
+        bad |= (arr >= hi) if kw.get("strict_max") else (arr > hi)
+    return bad
 
 
 def evaluate_row(
