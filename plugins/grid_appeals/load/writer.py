@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from grid_appeals.load import binary
+from grid_appeals.load import binary, binary_jit
 from grid_appeals.load.ddl import PG_TYPES, ensure_partition, quarantine_ident, raw_ident
 from grid_appeals.sources.batch import SOURCE_FILE, SOURCE_ROW
 from grid_appeals.sources.contracts import EntityContract
@@ -413,7 +413,9 @@ class Load:
                 payload = csv_payload(chunk)
             else:
                 values = {c: v[off : off + SEND_ROWS] for c, v in parsed.items()} if parsed else None
-                payload = binary.encode(chunk, *self.layout, values)
+                payload = (binary_jit.encode if binary_jit.enabled() else binary.encode)(
+                    chunk, *self.layout, values
+                )
             self.serialise_s += time.perf_counter() - t0
             self.stream.put(payload)
             t0 = time.perf_counter()
