@@ -5,7 +5,9 @@
 Entities are the fixture contracts in tests/fixtures/contracts (readings: gzip CSV file drop,
 day partitions; work orders: SQL source, upsert), in databases prefixed ``gridbench``.
 - raw COPY: gunzip the same file (or ``COPY TO`` the same source rows) and ``COPY FROM`` it into a
-  bare typed table: no parsing in Python, no validation, no lineage, no ledger.
+  bare typed table created in the same transaction (so that, like the day partition truncated in
+  the load's transaction, it skips WAL where ``wal_level=minimal``): no parsing in Python, no
+  validation, no lineage, no ledger.
 - to_sql: ``pandas.read_csv`` (or ``read_sql``) + ``DataFrame.to_sql`` (SQLAlchemy, default method)
   on ``--peer-rows`` rows, throughput extrapolated (it is too slow to run on a million).
 - ingest: ``ingest_entity`` end to end as the DAG's load task runs it (extract, validate with GX,
@@ -90,9 +92,9 @@ def bench_readings(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) ->
     for _ in range(repeat):
         with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
             conn.execute("drop table if exists public.bench_read")
-            conn.execute(ddl)
             t0 = time.perf_counter()
-            with conn.transaction():
+            with conn.transaction():  # created in the COPY's transaction: no WAL if wal_level=minimal
+                conn.execute(ddl)
                 _copy(conn, "public.bench_read", gzip.decompress(path.read_bytes()), True)
             raw = time.perf_counter() - t0
             conn.execute("drop table public.bench_read")
@@ -142,7 +144,6 @@ def bench_orders(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) -> l
             psycopg.connect(cfg.url("src_fixture")) as src,
         ):
             conn.execute("drop table if exists public.bench_wkst")
-            conn.execute(f"create table public.bench_wkst ({cols})")
             t0 = time.perf_counter()
             buf = io.BytesIO()
             with src.cursor().copy(
@@ -151,7 +152,8 @@ def bench_orders(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) -> l
             ) as cp:
                 for block in cp:
                     buf.write(block)
-            with conn.transaction():
+            with conn.transaction():  # created in the COPY's transaction, as above
+                conn.execute(f"create table public.bench_wkst ({cols})")
                 _copy(conn, "public.bench_wkst", buf.getvalue(), False)
             raw = time.perf_counter() - t0
             conn.execute("drop table public.bench_wkst")

@@ -176,6 +176,8 @@ def ingest_entity(
                     if load.sent != len(checked.load_rows):  # defensive: each loadable row sent once
                         raise RuntimeError(f"streamed {load.sent} rows, {len(checked.load_rows)} loadable")
                     counts = load.finish(quarantine_records(checked, contract))
+                    committing = time.perf_counter()
+                timings["commit_s"] = round(time.perf_counter() - committing, 3)
             else:
                 checked = validate()
                 with psycopg.connect(warehouse_dsn(cfg)) as data_conn:
