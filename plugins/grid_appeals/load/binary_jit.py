@@ -44,69 +44,97 @@ def _jit(fn: Any) -> Any:
 
 
 @_jit
-def _put(out, p, value, width):  # type: ignore[no-untyped-def]
-    """``value`` as ``width`` big-endian bytes at ``out[p]``; returns the next position."""
-    for i in range(width):
-        out[p + width - 1 - i] = (value >> (8 * i)) & 0xFF
-    return p + width
+def _put2(out, p, value):  # type: ignore[no-untyped-def]
+    out[p] = (value >> 8) & 0xFF
+    out[p + 1] = value & 0xFF
+    return p + 2
+
+
+@_jit
+def _put4(out, p, value):  # type: ignore[no-untyped-def]
+    out[p] = (value >> 24) & 0xFF
+    out[p + 1] = (value >> 16) & 0xFF
+    out[p + 2] = (value >> 8) & 0xFF
+    out[p + 3] = value & 0xFF
+    return p + 4
+
+
+@_jit
+def _put8(out, p, value):  # type: ignore[no-untyped-def]
+    for i in range(8):
+        out[p + 7 - i] = (value >> (8 * i)) & 0xFF
+    return p + 8
 
 
 @_jit
 def _write(nf, kinds, widths, valid, ints, offs, data, out, starts):  # type: ignore[no-untyped-def]
     """Every row's tuple at ``starts[row]``; returns -1, or the first row whose numeric has more
-    than 15 decimal places."""
+    than 15 decimal places.
+
+    A numeric (validated text: [+-] digits [. digits], at most 16 characters) is written as 8
+    base-10000 groups, 4 before the point (weight 3), from 32 digit slots filled from the text
+    (integer digits right-aligned, fraction digits left-aligned): no 64-bit division.
+    """
     k = len(kinds)
+    slots = np.zeros(32, dtype=np.int64)
+    groups = np.zeros(8, dtype=np.int64)
     for row in range(len(starts) - 1):
-        p = _put(out, starts[row], nf, 2)
+        p = _put2(out, starts[row], nf)
         for c in range(k):
             if not valid[c, row]:
-                p = _put(out, p, 0xFFFFFFFF, 4)
+                p = _put4(out, p, -1)
                 continue
             kind = kinds[c]
             if kind == 1:
-                p = _put(out, p, widths[c], 4)
-                p = _put(out, p, ints[c, row], widths[c])
+                w = widths[c]
+                p = _put4(out, p, w)
+                if w == 8:
+                    p = _put8(out, p, ints[c, row])
+                elif w == 4:
+                    p = _put4(out, p, ints[c, row])
+                else:
+                    out[p] = ints[c, row] & 0xFF
+                    p += 1
             elif kind == 0:
                 lo, hi = offs[c, row], offs[c, row + 1]
-                p = _put(out, p, hi - lo, 4)
-                for i in range(lo, hi):
-                    out[p] = data[i]
+                p = _put4(out, p, hi - lo)
+                for j in range(lo, hi):
+                    out[p] = data[j]
                     p += 1
-            else:  # validated decimal text: [+-] digits [. digits], at most 16 characters
+            else:
                 i, hi = offs[c, row], offs[c, row + 1]
                 neg = False
                 if i < hi and (data[i] == 45 or data[i] == 43):
                     neg = data[i] == 45
                     i += 1
-                whole = np.int64(0)
-                while i < hi and data[i] != 46:
-                    whole = whole * 10 + np.int64(data[i] - 48)
-                    i += 1
-                frac = np.int64(0)
-                scale = 0
-                if i < hi:
-                    i += 1
-                    while i < hi:
-                        frac = frac * 10 + np.int64(data[i] - 48)
-                        scale += 1
-                        i += 1
+                dot = i
+                while dot < hi and data[dot] != 46:
+                    dot += 1
+                scale = hi - dot - 1 if dot < hi else 0
                 if scale > 15:
                     return row
-                for _ in range(16 - scale):
-                    frac *= 10  # 16 fraction digits, left-aligned
-                p = _put(out, p, 24, 4)
-                p = _put(out, p, 8, 2)  # ndigits
-                p = _put(out, p, 3, 2)  # weight: 4 groups before the point
-                p = _put(out, p, 0x4000 if neg and (whole != 0 or frac != 0) else 0, 2)
-                p = _put(out, p, scale, 2)
-                div = np.int64(1_000_000_000_000)
-                for _ in range(4):
-                    p = _put(out, p, (whole // div) % 10_000, 2)
-                    div //= 10_000
-                div = np.int64(1_000_000_000_000)
-                for _ in range(4):
-                    p = _put(out, p, (frac // div) % 10_000, 2)
-                    div //= 10_000
+                p = _put4(out, p, 24)
+                p = _put2(out, p, 8)  # ndigits
+                p = _put2(out, p, 3)  # weight: 4 groups before the point
+                slots[:] = 0  # 16 integer digits right-aligned, 16 fraction digits left-aligned
+                for j in range(i, dot):
+                    slots[16 - (dot - j)] = data[j] - 48
+                for j in range(dot + 1, hi):
+                    slots[16 + (j - dot - 1)] = data[j] - 48
+                nonzero = False
+                for g in range(8):
+                    v = (
+                        slots[4 * g] * 1000
+                        + slots[4 * g + 1] * 100
+                        + slots[4 * g + 2] * 10
+                        + slots[4 * g + 3]
+                    )
+                    groups[g] = v
+                    nonzero = nonzero or v != 0
+                p = _put2(out, p, 0x4000 if neg and nonzero else 0)
+                p = _put2(out, p, scale)
+                for g in range(8):
+                    p = _put2(out, p, groups[g])
     return -1
 
 
