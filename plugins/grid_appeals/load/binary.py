@@ -19,6 +19,10 @@ into a column of another type would be misread, so a drifted table fails the bat
 
 from __future__ import annotations
 
+import struct
+import uuid
+from datetime import UTC, date, datetime
+
 import numpy as np
 import pandas as pd
 import psycopg
@@ -115,6 +119,23 @@ def _has_exponent(arr: pa.ChunkedArray) -> bool:
         if len(data) and (np.any(data == ord("e")) or np.any(data == ord("E"))):
             return True
     return False
+
+
+def constant_fields(batch_id: str, day: date, loaded_at: datetime, source_file: str | None) -> tuple[bytes, int]:
+    """The lineage columns of a load as binary COPY fields (``_batch_id uuid, _data_date date,
+    _loaded_at timestamptz`` and, if given, ``_source_file text``), and how many: the same on every
+    row, so they are encoded once and appended to each tuple (:data:`CONSTANT_COLUMNS`)."""
+    since = loaded_at.astimezone(UTC) - datetime(2000, 1, 1, tzinfo=UTC)
+    micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+    out = struct.pack(">i", 16) + uuid.UUID(batch_id).bytes
+    out += struct.pack(">ii", 4, (day - date(2000, 1, 1)).days) + struct.pack(">iq", 8, micros)
+    if source_file is None:
+        return out, 3
+    text = source_file.encode()
+    return out + struct.pack(">i", len(text)) + text, 4
+
+
+CONSTANT_COLUMNS = ["_batch_id", "_data_date", "_loaded_at", SOURCE_FILE]
 
 
 class ParsedTemporal:

@@ -67,7 +67,7 @@ def _put8(out, p, value):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def _write(nf, kinds, widths, valid, ints, offs, data, out, starts):  # type: ignore[no-untyped-def]
+def _write(nf, kinds, widths, valid, ints, offs, data, out, starts, suffix):  # type: ignore[no-untyped-def]
     """Every row's tuple at ``starts[row]``; returns -1, or the first row whose numeric has more
     than 15 decimal places.
 
@@ -135,6 +135,9 @@ def _write(nf, kinds, widths, valid, ints, offs, data, out, starts):  # type: ig
                 p = _put2(out, p, scale)
                 for g in range(8):
                     p = _put2(out, p, groups[g])
+        for j in range(len(suffix)):  # the same trailing fields on every row (lineage constants)
+            out[p] = suffix[j]
+            p += 1
     return -1
 
 
@@ -144,8 +147,10 @@ def encode(
     fixed: int,
     types: dict[str, str],
     parsed: dict[str, np.ndarray] | None = None,
+    suffix: tuple[bytes, int] = (b"", 0),
 ) -> memoryview:
-    """Same contract and bytes as :func:`grid_appeals.load.binary.encode`."""
+    """Same contract and bytes as :func:`grid_appeals.load.binary.encode`; ``suffix`` (encoded
+    fields, how many) is appended to every row (see :func:`grid_appeals.load.binary.constant_fields`)."""
     n, k = len(table), len(columns)
     parsed = parsed or {}
     kinds = np.zeros(k, dtype=np.int64)
@@ -153,7 +158,7 @@ def encode(
     valid = np.ones((k, n), dtype=np.bool_)
     ints = np.zeros((k, n), dtype=np.int64)
     offs = np.zeros((k, n + 1), dtype=np.int64)
-    sizes = np.full(n, 2, dtype=np.int64)  # field count
+    sizes = np.full(n, 2 + len(suffix[0]), dtype=np.int64)  # field count, trailing constants
     datas: list[np.ndarray] = []
     base = 0
     for c, col in enumerate(columns):
@@ -177,7 +182,8 @@ def encode(
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
     out = np.empty(int(starts[-1]), dtype=np.uint8)
-    bad = _write(k, kinds, widths, valid, ints, offs, data, out, starts)
+    tail = np.frombuffer(suffix[0], dtype=np.uint8) if suffix[0] else np.zeros(0, dtype=np.uint8)
+    bad = _write(k + suffix[1], kinds, widths, valid, ints, offs, data, out, starts, tail)
     if bad >= 0:
         raise ValueError("numeric with more than 15 decimal places among the binary-encoded rows")
     return memoryview(out)

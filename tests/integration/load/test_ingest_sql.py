@@ -81,7 +81,9 @@ def test_conn_id_resolves_from_airflow_env(h, warehouse, contracts, wkst_source,
         ingest_entity(c, *h.interval(), cfg=warehouse)
 
 
-def test_warehouse_follows_the_airflow_connection(h, warehouse, contracts, wkst_source, clean_entity, monkeypatch):
+def test_warehouse_follows_the_airflow_connection(
+    h, warehouse, contracts, wkst_source, clean_entity, monkeypatch
+):
     """AIRFLOW_CONN_WAREHOUSE alone decides where a load lands (config only, like the sources):
     pointed at a missing database the task fails naming it, and nothing reaches the configured one."""
     c = contracts["wkst"]
@@ -115,3 +117,90 @@ def test_ledger_identity_holds_for_every_successful_batch(h, warehouse):
         "rows_received <> rows_loaded + rows_quarantined + duplicates_dropped",
     )
     assert bad == []
+
+
+def _digit_orders(day, first: int, n: int, *, status="受理", updated_hour=9):
+    return [
+        _order(f"{day:%Y%m%d}00{first + i:07d}", status, f"{day} 08:00", f"{day} {updated_hour:02d}:00")
+        for i in range(n)
+    ]
+
+
+def _table_state(cfg):
+    return _raw(
+        cfg,
+        "select app_no, busi_type_code, cust_no, calling_no, handle_time, status, update_time, accept_content, "
+        "_source_file, _source_row, _data_date from raw_fixture.wkst order by app_no",
+    )
+
+
+@pytest.mark.parametrize("gx_rows", ["0", "100000"])
+def test_direct_upsert_of_new_keys_equals_the_temp_table_path(
+    h, warehouse, contracts, wkst_source, clean_entity, monkeypatch, gx_rows
+):
+    """New digit keys are COPYed straight into the table, existing ones go through the temp table:
+    the raw table, the ledger counts and the checksum equal those of the temp-table path."""
+    c = contracts["wkst"]
+    monkeypatch.setenv("GRID_GX_MAX_ROWS", gx_rows)
+    states, results = {}, {}
+    for mode in ("1", "0"):
+        monkeypatch.setenv("GRID_LOAD_DIRECT_UPSERT", mode)
+        clean_entity(c)
+        wkst_source.execute("truncate public.arc_s_95598_wkst")
+        for row in _digit_orders(h.DAY, 0, 300):
+            wkst_source.execute(INSERT, row)
+        day1 = ingest_entity(c, *h.interval(h.DAY), cfg=warehouse)
+        # next day: 100 of yesterday's orders change status (existing keys), 200 new orders
+        for row in _digit_orders(h.DAY, 0, 100)[::1]:
+            wkst_source.execute(
+                "update public.arc_s_95598_wkst set status = '办结', update_time = %s where app_no = %s",
+                (f"{h.D1} 10:00", row[0]),
+            )
+        for row in _digit_orders(h.D1, 0, 200):
+            wkst_source.execute(INSERT, row)
+        day2 = ingest_entity(c, *h.interval(h.D1), cfg=warehouse)
+        again = ingest_entity(c, *h.interval(h.D1), cfg=warehouse)  # every key exists now
+        lineage = _raw(
+            warehouse,
+            "select count(distinct _batch_id), count(distinct _loaded_at), min(_batch_id::text) "
+            "from raw_fixture.wkst where _data_date = %s",
+            h.D1,
+        )
+        assert lineage == [(1, 1, again.batch_id)]
+        direct = [r.timings.get("direct_rows") for r in (day1, day2, again)]
+        assert direct == ([300, 200, 0] if mode == "1" else [None, None, None])
+        states[mode] = _table_state(warehouse)
+        results[mode] = [
+            (r.rows_received, r.rows_loaded, r.rows_quarantined, r.duplicates_dropped, r.checksum)
+            for r in (day1, day2, again)
+        ]
+    assert results["1"] == results["0"]
+    assert results["1"][1][:2] == (300, 300)
+    assert states["1"] == states["0"] and len(states["1"]) == 500
+
+
+def test_crash_during_a_direct_upsert_leaves_the_table_as_it_was(
+    h, warehouse, contracts, wkst_source, clean_entity, monkeypatch
+):
+    c = contracts["wkst"]
+    clean_entity(c)
+    wkst_source.execute("truncate public.arc_s_95598_wkst")
+    for row in _digit_orders(h.DAY, 0, 50):
+        wkst_source.execute(INSERT, row)
+    ingest_entity(c, *h.interval(h.DAY), cfg=warehouse)
+    before = _table_state(warehouse)
+    for row in _digit_orders(h.D1, 0, 2000):
+        wkst_source.execute(INSERT, row)
+    monkeypatch.setattr("grid_appeals.load.writer.COPY_CHUNK", 8 * 1024)
+    sent: list[int] = []
+
+    def crash(nbytes: int) -> None:
+        sent.append(nbytes)
+        if len(sent) == 3:
+            raise OSError("injected: killed mid direct COPY")
+
+    with pytest.raises(BatchFailed, match="injected"):
+        ingest_entity(c, *h.interval(h.D1), cfg=warehouse, after_copy_chunk=crash)
+    assert _table_state(warehouse) == before
+    r = ingest_entity(c, *h.interval(h.D1), cfg=warehouse)
+    assert (r.rows_loaded, r.timings["direct_rows"]) == (2000, 2000)
