@@ -10,17 +10,16 @@ column type, nulls and edge numerics) and releases the GIL, so the COPY writer t
 sending meanwhile.
 
 Compiled once per machine (``cache=True``: ~2 s the first time, then loaded from the cache);
-``GRID_LOAD_JIT=0`` or a missing numba falls back to the numpy encoder.
+``GRID_JIT=0`` or a missing numba falls back to the numpy encoder (:mod:`grid_appeals.jit`).
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 
+from grid_appeals.jit import enabled as jit_enabled
+from grid_appeals.jit import jit
 from grid_appeals.load import binary
 from grid_appeals.quality.fastmatch import large_string, string_buffers
 
@@ -28,29 +27,19 @@ _TEXT, _FIXED, _NUMERIC = 0, 1, 2
 NUMERIC_BYTES = 8 + 2 * binary.NUMERIC_GROUPS  # nd, weight, sign, dscale, 8 groups
 
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency; the numpy encoder remains
-    numba = None
-
-
 def enabled() -> bool:
-    """Use the compiled encoder? (``GRID_LOAD_JIT``, default 1, and numba importable)."""
-    return numba is not None and os.environ.get("GRID_LOAD_JIT", "1") != "0"
+    """Use the compiled encoder? (numba importable and ``GRID_JIT`` not ``0``)."""
+    return jit_enabled()
 
 
-def _jit(fn: Any) -> Any:
-    return numba.njit(cache=True, nogil=True)(fn) if numba is not None else fn
-
-
-@_jit
+@jit
 def _put2(out, p, value):  # type: ignore[no-untyped-def]
     out[p] = (value >> 8) & 0xFF
     out[p + 1] = value & 0xFF
     return p + 2
 
 
-@_jit
+@jit
 def _put4(out, p, value):  # type: ignore[no-untyped-def]
     out[p] = (value >> 24) & 0xFF
     out[p + 1] = (value >> 16) & 0xFF
@@ -59,14 +48,14 @@ def _put4(out, p, value):  # type: ignore[no-untyped-def]
     return p + 4
 
 
-@_jit
+@jit
 def _put8(out, p, value):  # type: ignore[no-untyped-def]
     for i in range(8):
         out[p + 7 - i] = (value >> (8 * i)) & 0xFF
     return p + 8
 
 
-@_jit
+@jit
 def _write(nf, kinds, widths, valid, ints, offs, data, out, starts, suffix):  # type: ignore[no-untyped-def]
     """Every row's tuple at ``starts[row]``; returns -1, or the first row whose numeric has more
     than 15 decimal places.

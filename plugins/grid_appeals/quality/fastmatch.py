@@ -17,6 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grid_appeals.jit import enabled as jit_enabled
+from grid_appeals.jit import jit
+
 _DIGITS = re.compile(r"\^\\d\{(\d+)(?:,(\d+))?\}\$")
 NUMERIC_PATTERN = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 _ZERO, _NINE, _DOT, _PLUS, _MINUS, _NEWLINE = (ord(c) for c in "09.+-\n")
@@ -74,7 +77,55 @@ def digit_range(pattern: str) -> tuple[int, int] | None:
     return lo, int(m.group(2)) if m.group(2) is not None else lo
 
 
+@jit
+def _digit_rows(offsets, data, lo, hi, matched, undecided):  # type: ignore[no-untyped-def]
+    """Compiled twin of the byte classes below: one pass, stopping at an undecidable byte."""
+    for r in range(len(offsets) - 1):
+        a, b = offsets[r], offsets[r + 1]
+        worst = 0
+        for j in range(a, b):
+            c = data[j]
+            if c >= 0x80 or c == _NEWLINE:
+                worst = 2
+                break
+            if c < _ZERO or c > _NINE:
+                worst = 1
+        matched[r] = worst == 0 and lo <= b - a <= hi
+        undecided[r] = worst == 2
+
+
+@jit
+def _numeric_rows(offsets, data, matched, undecided):  # type: ignore[no-untyped-def]
+    """Compiled twin of :func:`_numeric_match`'s byte classes."""
+    for r in range(len(offsets) - 1):
+        i, b = offsets[r], offsets[r + 1]
+        if i < b and (data[i] == _PLUS or data[i] == _MINUS):
+            i += 1
+        dots, digits, other = 0, 0, False
+        for j in range(i, b):
+            c = data[j]
+            if _ZERO <= c <= _NINE:
+                digits += 1
+            elif c == _DOT:
+                dots += 1
+            else:
+                other = True
+                break
+        matched[r] = not other and dots <= 1 and digits >= 1
+        undecided[r] = other
+
+
+def _compiled(kernel, arr: pa.Array, *args: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    offsets, data = string_buffers(arr)
+    matched = np.zeros(len(arr), dtype=np.bool_)
+    undecided = np.zeros(len(arr), dtype=np.bool_)
+    kernel(offsets, data, *args, matched, undecided)
+    return matched, undecided
+
+
 def _digits_match(arr: pa.Array, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    if jit_enabled():
+        return _compiled(_digit_rows, arr, lo, hi)
     offsets, data = string_buffers(arr)
     lengths = np.diff(offsets)
     worst = _row_reduce(np.maximum, offsets, _DIGIT_CLASS[data])
@@ -83,6 +134,8 @@ def _digits_match(arr: pa.Array, lo: int, hi: int) -> tuple[np.ndarray, np.ndarr
 
 def _numeric_match(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Plain decimals (optional leading sign, digits, at most one point, a digit somewhere)."""
+    if jit_enabled():
+        return _compiled(_numeric_rows, arr)
     offsets, data = string_buffers(arr)
     lengths = np.diff(offsets)
     cls = _NUMERIC_CLASS[data]

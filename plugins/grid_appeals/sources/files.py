@@ -58,7 +58,8 @@ def _map_header(header: list[str], contract: EntityContract) -> list[str]:
 
 
 def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.DataFrame, list[str]]:
-    first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    end = data.find(b"\n")  # not split(): that would copy the whole rest of the file
+    first_line = (data if end < 0 else data[:end]).decode("utf-8", errors="replace").rstrip("\r")
     header = next(csv.reader([first_line], delimiter=contract.csv_delimiter), [])
     header = _map_header(header, contract)
     if not header or header == [""]:

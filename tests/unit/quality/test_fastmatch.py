@@ -12,6 +12,13 @@ from grid_appeals.quality.fastmatch import NUMERIC_PATTERN, arrow_mask, contains
 from grid_appeals.quality.suites import TYPE_PATTERNS
 from grid_appeals.sources.contracts import NAMED_FORMATS
 
+
+@pytest.fixture(autouse=True, params=["1", "0"], ids=["compiled", "numpy"])
+def _engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check runs with the numba kernels and with their numpy twins."""
+    monkeypatch.setenv("GRID_JIT", request.param)
+
+
 ALPHABET = list("0123456789") * 4 + list(".+-eE x\n") + ["１", "٣", "é", ""]
 EDGE = [
     "", "0", "1234567890", "12345678901234567", "123456789\n", "1234567890\n", "１２３４５６７８９０",
@@ -40,7 +47,9 @@ def _series(values: list[str | None]) -> pd.Series:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize("pattern", [NAMED_FORMATS["mp_id"], NAMED_FORMATS["org_no"], NAMED_FORMATS["cons_no"]])
+@pytest.mark.parametrize(
+    "pattern", [NAMED_FORMATS["mp_id"], NAMED_FORMATS["org_no"], NAMED_FORMATS["cons_no"]]
+)
 def test_digit_patterns_equal_str_contains(seed: int, pattern: str) -> None:
     assert digit_range(pattern) is not None
     s = _series(_random_values(seed))
