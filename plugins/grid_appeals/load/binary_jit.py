@@ -151,7 +151,18 @@ def encode(
     datas: list[np.ndarray] = []
     base = 0
     for c, col in enumerate(columns):
-        arr, t = large_string(table.column(col)), types[col]
+        column, t = table.column(col), types[col]
+        if pa.types.is_integer(column.type) and t in ("integer", "bigint"):  # _source_row: no text round trip
+            values = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+            if values.null_count:
+                if c < fixed:
+                    raise ValueError(f"null in required column {col} among the rows to load")
+                valid[c] = values.is_valid().to_numpy(zero_copy_only=False)
+            kinds[c], widths[c] = _FIXED, binary.FIXED_WIDTH[t]
+            ints[c] = values.fill_null(0).to_numpy(zero_copy_only=False)
+            sizes += 4 + widths[c] * valid[c]
+            continue
+        arr = large_string(column)
         if arr.null_count:
             if c < fixed:
                 raise ValueError(f"null in required column {col} among the rows to load")

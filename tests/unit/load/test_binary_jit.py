@@ -55,6 +55,9 @@ def test_compiled_encoder_equals_numpy_encoder(seed: int) -> None:
         parsed[col] = micros * (86_400_000_000 if TYPES[col] == "date" else 1) + epoch
     assert bytes(binary.encode(table, columns, FIXED, TYPES, parsed)) == expected
     assert bytes(binary_jit.encode(table, columns, FIXED, TYPES, parsed)) == expected
+    # lineage row numbers arrive as integers, not text: same bytes
+    as_ints = table.set_column(3, "row", pa.array(np.arange(1, len(table) + 1), pa.int64()))
+    assert bytes(binary_jit.encode(as_ints, columns, FIXED, TYPES)) == expected
     assert bytes(binary_jit.encode(table.slice(100, 7), columns, FIXED, TYPES)) == bytes(
         binary.encode(table.slice(100, 7), columns, FIXED, TYPES)
     )
