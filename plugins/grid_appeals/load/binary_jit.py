@@ -182,7 +182,7 @@ def encode(
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
     out = np.empty(int(starts[-1]), dtype=np.uint8)
-    tail = np.frombuffer(suffix[0], dtype=np.uint8) if suffix[0] else np.zeros(0, dtype=np.uint8)
+    tail = np.frombuffer(suffix[0], dtype=np.uint8).copy()  # writable: one compiled signature
     bad = _write(k + suffix[1], kinds, widths, valid, ints, offs, data, out, starts, tail)
     if bad >= 0:
         raise ValueError("numeric with more than 15 decimal places among the binary-encoded rows")
