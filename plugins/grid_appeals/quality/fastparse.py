@@ -15,6 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grid_appeals.jit import enabled as jit_enabled
+from grid_appeals.jit import jit
+from grid_appeals.quality.fastmatch import large_string, string_buffers
+
 _ZERO = ord("0")
 
 
@@ -102,12 +106,63 @@ def parse_timestamps(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, days * 86400 + (hour * 3600 + minute * 60 + second), 0), ok
 
 
+@jit
+def _digits(data, at, n):  # type: ignore[no-untyped-def]
+    """The ``n`` digits at ``data[at:]`` as a number, or -1 if one is not an ASCII digit."""
+    value = 0
+    for i in range(at, at + n):
+        d = np.int64(data[i]) - _ZERO
+        if d < 0 or d > 9:
+            return -1
+        value = value * 10 + d
+    return value
+
+
+@jit
+def _fixed_rows(offsets, data, width, ok, seconds):  # type: ignore[no-untyped-def]
+    """Compiled twin of :func:`parse_dates` / :func:`parse_timestamps` over a string array's bytes."""
+    for r in range(len(offsets) - 1):
+        a = offsets[r]
+        if offsets[r + 1] - a != width or data[a + 4] != 45 or data[a + 7] != 45:
+            continue
+        year, month, day = _digits(data, a, 4), _digits(data, a + 5, 2), _digits(data, a + 8, 2)
+        if year < 1 or month < 1 or month > 12 or day < 1:
+            continue
+        leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0
+        if day > _DAYS_IN_MONTH[month] + (1 if leap and month == 2 else 0):
+            continue
+        y = year - (1 if month <= 2 else 0)
+        era = y // 400
+        yoe = y - era * 400
+        doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+        value = (era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468) * 86400
+        if width == 19:
+            if not (data[a + 10] == 32 or data[a + 10] == 84) or data[a + 13] != 58 or data[a + 16] != 58:
+                continue
+            hour, minute, second = (
+                _digits(data, a + 11, 2),
+                _digits(data, a + 14, 2),
+                _digits(data, a + 17, 2),
+            )
+            if hour < 0 or hour > 23 or minute < 0 or minute > 59 or second < 0 or second > 59:
+                continue
+            value += hour * 3600 + minute * 60 + second
+        ok[r] = True
+        seconds[r] = value
+
+
 def parse_fixed(arr: pa.Array | pa.ChunkedArray, col_type: str) -> tuple[np.ndarray, np.ndarray]:
     """Fast path over a whole column: (positions parsed, their values as datetime64[s]).
 
     Positions not returned (nulls, other widths, invalid values) are for the caller to decide.
     """
     width = 10 if col_type == "date" else 19
+    if jit_enabled():
+        offsets, data = string_buffers(large_string(arr))
+        ok = np.zeros(len(offsets) - 1, dtype=np.bool_)
+        seconds = np.zeros(len(offsets) - 1, dtype=np.int64)
+        _fixed_rows(offsets, data, width, ok, seconds)
+        return np.flatnonzero(ok), seconds[ok].astype("datetime64[s]")
     positions, codes = fixed_width_bytes(arr, width)
     if col_type == "date":
         days, ok = parse_dates(codes)

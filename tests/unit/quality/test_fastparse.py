@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grid_appeals.quality.fastparse import fixed_width_bytes, parse_dates
+from grid_appeals.quality.fastparse import fixed_width_bytes, parse_dates, parse_fixed
 from grid_appeals.quality.outcome import _arrow, _cast_temporal, _cast_temporal_general
 from grid_appeals.quality.suites import suite_for
 from grid_appeals.quality.validate import validate_batch
@@ -43,6 +43,12 @@ TIMESTAMPS = {
     "0000-01-01 00:00:00": None,  # Postgres has no year 0: would fail the COPY
     "": None,
 }
+
+
+@pytest.fixture(autouse=True, params=["1", "0"], ids=["compiled", "numpy"])
+def _engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every parse runs with the numba kernel and with its numpy twin."""
+    monkeypatch.setenv("GRID_JIT", request.param)
 
 
 def _series(values: list[str | None]) -> pd.Series:
@@ -91,6 +97,8 @@ def test_every_calendar_day_of_years_1_to_9999():
     parsed, ok = parse_dates(codes)
     assert ok.all()
     assert np.array_equal(parsed, days.astype(np.int64))
+    positions, values = parse_fixed(_arrow(_series(list(days.astype(str)))), "date")  # compiled or not
+    assert len(positions) == len(days) and np.array_equal(values.astype("datetime64[D]"), days)
 
 
 @pytest.mark.parametrize("use_gx", [False, True])
