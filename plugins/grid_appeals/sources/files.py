@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import io
 import os
 from datetime import date
 from pathlib import Path
@@ -69,7 +68,7 @@ def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.Dat
     )
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),  # zero-copy: arrow reads blocks without the GIL
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(
                 delimiter=contract.csv_delimiter, newlines_in_values=may_quote_newlines(data)

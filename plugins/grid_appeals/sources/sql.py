@@ -149,7 +149,7 @@ def extract_sql(
     else:
         data = buf.getvalue()
         table_pa = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),  # zero-copy: arrow reads blocks without the GIL
             read_options=pacsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=may_quote_newlines(data)),
             convert_options=pacsv.ConvertOptions(
