@@ -15,7 +15,8 @@ day partitions; work orders: SQL source, upsert), in databases prefixed ``gridbe
   Docs); its per-stage timings are printed. The DAG renders the Data Docs once per run in a task of
   its own (``data_docs``): timed and printed apart.
 ``--repeat N`` measures all three N times back to back and reports the median ratios: on a shared
-2-core VM single rounds swing, so compare ratios within one run, never absolute times.
+2-core VM single rounds swing, so compare ratios within one run, never absolute times. Each measured
+step starts after a checkpoint, with no autovacuum worker busy (``_settle``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def bench_readings(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) ->
     for _ in range(repeat):
         with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
             conn.execute("drop table if exists public.bench_read")
+            _settle(conn)
             t0 = time.perf_counter()
             with conn.transaction():  # created in the COPY's transaction: no WAL if wal_level=minimal
                 conn.execute(ddl)
@@ -99,6 +101,7 @@ def bench_readings(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) ->
             raw = time.perf_counter() - t0
             conn.execute("drop table public.bench_read")
         peer = _to_sql(cfg, lambda: pd.read_csv(path, nrows=peer_rows, dtype=str), "bench_read_peer")
+        _settle_url(cfg)
         t0 = time.perf_counter()
         result = ingest_entity(contract, START, END, cfg=cfg, build_docs=False)  # as the DAG's load task
         ours = time.perf_counter() - t0
@@ -145,6 +148,7 @@ def bench_orders(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) -> l
             psycopg.connect(cfg.url("src_fixture")) as src,
         ):
             conn.execute("drop table if exists public.bench_wkst")
+            _settle(conn)
             t0 = time.perf_counter()
             buf = io.BytesIO()
             with src.cursor().copy(
@@ -168,6 +172,7 @@ def bench_orders(cfg, contract, rows: int, peer_rows: int, repeat: int = 1) -> l
         )
         with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
             conn.execute("drop table if exists raw_fixture.wkst")
+            _settle(conn)
         t0 = time.perf_counter()
         result = ingest_entity(contract, START, END, cfg=cfg, build_docs=False)  # as the DAG's load task
         ours = time.perf_counter() - t0
@@ -186,10 +191,28 @@ def _docs(cfg, result) -> None:
     )
 
 
+def _settle(conn: psycopg.Connection, timeout: float = 20.0) -> None:
+    """Start every measured step on a quiet server: dirty buffers written (checkpoint) and no
+    autovacuum worker still analysing what the previous step loaded. Why: on 2 cores a background
+    ANALYZE of the last million rows otherwise lands on whichever step comes next (±0.3 s)."""
+    conn.execute("checkpoint")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and conn.execute(
+        "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
+    ).fetchone()[0]:
+        time.sleep(0.05)
+
+
+def _settle_url(cfg) -> None:
+    with psycopg.connect(cfg.url("warehouse"), autocommit=True) as conn:
+        _settle(conn)
+
+
 def _to_sql(cfg, read, table: str) -> float:
     from sqlalchemy import create_engine
 
     engine = create_engine(cfg.url("warehouse").replace("postgresql://", "postgresql+psycopg://", 1))
+    _settle_url(cfg)
     t0 = time.perf_counter()
     frame = read()
     frame.to_sql(table, engine, schema="public", if_exists="replace", index=False)
