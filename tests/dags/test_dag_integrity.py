@@ -65,3 +65,16 @@ def test_dag_import_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     elapsed = float(out.stdout.strip().splitlines()[-1])
     assert elapsed < 3.0, f"importing DAG files took {elapsed:.2f}s beyond airflow itself"
+
+
+def test_ingest_data_docs_task_cannot_hide_a_failed_load(dagbag) -> None:
+    """``data_docs`` runs after every load whatever happened, so it is a teardown: Airflow leaves
+    teardowns out of the DAG run's state, which therefore still fails when a load fails (a plain
+    all_done leaf that succeeds would mark such a run successful)."""
+    ingest = {d: dag for d, dag in dagbag.dags.items() if d.startswith("ingest_")}
+    assert len(ingest) == 4
+    for dag_id, dag in ingest.items():
+        docs = dag.get_task("data_docs")
+        loads = {t.task_id for t in dag.tasks if t.task_id.startswith("load_")}
+        assert docs.is_teardown and not docs.on_failure_fail_dagrun, dag_id
+        assert docs.upstream_task_ids == loads and not docs.downstream_task_ids, dag_id
