@@ -19,18 +19,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from grid_appeals.config import Settings
 from grid_appeals.sources.batch import (
-    CSV_BLOCK_BYTES,
     SOURCE_FILE,
     SOURCE_ROW,
     ExtractedBatch,
     check_columns,
     constant_column,
-    may_quote_newlines,
     normalise_header,
+    read_csv_strings,
 )
 from grid_appeals.sources.contracts import EntityContract
 from grid_appeals.sources.encoding import REPLACEMENT, SourceFileError, decode, read_bytes
@@ -67,22 +65,12 @@ def _csv_frame(data: bytes, contract: EntityContract, name: str) -> tuple[pd.Dat
         header, contract.column_names, where=name, table=f"{contract.raw_schema}.{contract.raw_table}"
     )
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),  # zero-copy: arrow reads blocks without the GIL
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(
-                delimiter=contract.csv_delimiter, newlines_in_values=may_quote_newlines(data)
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.large_string() for h in header},  # pandas str storage: no cast
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
+        frame = read_csv_strings(
+            data, header, skip_rows=1, delimiter=contract.csv_delimiter, null_values=[""]
         )
     except pa.ArrowInvalid as exc:
         raise SourceFileError(f"{name}: malformed CSV: {exc}") from exc
-    return table.combine_chunks().to_pandas(), header  # one chunk: later kernels never re-combine
+    return frame, header
 
 
 def _excel_frame(path: Path, contract: EntityContract) -> tuple[pd.DataFrame, list[str]]:

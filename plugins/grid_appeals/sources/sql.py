@@ -27,19 +27,17 @@ from urllib.parse import quote
 import numpy as np
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg import sql
 
 from grid_appeals.config import Settings
 from grid_appeals.sources.batch import (
-    CSV_BLOCK_BYTES,
     SOURCE_FILE,
     SOURCE_ROW,
     ExtractedBatch,
     check_columns,
     constant_column,
-    may_quote_newlines,
     normalise_header,
+    read_csv_strings,
 )
 from grid_appeals.sources.contracts import EntityContract
 
@@ -145,20 +143,9 @@ def extract_sql(
                 buf.write(block)
     names = contract.column_names
     if buf.tell() == 0:
-        table_pa = pa.table({c: pa.array([], pa.string()) for c in names})
+        frame = pa.table({c: pa.array([], pa.string()) for c in names}).to_pandas()
     else:
-        data = buf.getvalue()
-        table_pa = pacsv.read_csv(
-            pa.BufferReader(data),  # zero-copy: arrow reads blocks without the GIL
-            read_options=pacsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(newlines_in_values=may_quote_newlines(data)),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.large_string() for c in names},  # pandas str storage: no cast
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    frame = table_pa.combine_chunks().to_pandas()  # one chunk: later kernels never re-combine
+        frame = read_csv_strings(buf.getvalue(), names, quoted_null=False)
     frame[SOURCE_FILE] = constant_column(where, len(frame))
     frame[SOURCE_ROW] = np.arange(1, len(frame) + 1, dtype=np.int64)
     how = "full snapshot" if contract.mode == "snapshot" or full else contract.mode
