@@ -152,32 +152,30 @@ def encode(
     base = 0
     for c, col in enumerate(columns):
         column, t = table.column(col), types[col]
-        if pa.types.is_integer(column.type) and t in ("integer", "bigint"):  # _source_row: no text round trip
-            values = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-            if values.null_count:
-                if c < fixed:
-                    raise ValueError(f"null in required column {col} among the rows to load")
-                valid[c] = values.is_valid().to_numpy(zero_copy_only=False)
-            kinds[c], widths[c] = _FIXED, binary.FIXED_WIDTH[t]
-            ints[c] = values.fill_null(0).to_numpy(zero_copy_only=False)
-            sizes += 4 + widths[c] * valid[c]
-            continue
-        arr = large_string(column)
+        # lineage row numbers arrive as integers: taken as they are, no text round trip
+        native = pa.types.is_integer(column.type) and t in ("integer", "bigint")
+        if native:
+            arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        else:
+            arr = large_string(column)
         if arr.null_count:
             if c < fixed:
                 raise ValueError(f"null in required column {col} among the rows to load")
             valid[c] = arr.is_valid().to_numpy(zero_copy_only=False)
-        if t == "numeric" or t not in binary.FIXED_WIDTH:
+        if not native and (t == "numeric" or t not in binary.FIXED_WIDTH):
             kinds[c] = _NUMERIC if t == "numeric" else _TEXT
             o, d = string_buffers(arr)
             offs[c] = o + base
             base += len(d)
             datas.append(d)
             sizes += 4 + (NUMERIC_BYTES if t == "numeric" else np.diff(o)) * valid[c]
+            continue
+        kinds[c], widths[c] = _FIXED, binary.FIXED_WIDTH[t]
+        if native:
+            ints[c] = arr.fill_null(0).to_numpy(zero_copy_only=False)
         else:
-            kinds[c], widths[c] = _FIXED, binary.FIXED_WIDTH[t]
             ints[c] = binary._values(arr, t, parsed.get(col))["v"]
-            sizes += 4 + widths[c] * valid[c]
+        sizes += 4 + widths[c] * valid[c]
     data = np.concatenate(datas) if datas else np.zeros(0, dtype=np.uint8)
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])

@@ -435,7 +435,6 @@ class Load:
     suffix: tuple[bytes, int] = (b"", 0)  # direct upsert: the lineage fields of every row
     after_chunk: Callable[[int], None] | None = None
     sent: int = 0
-    direct_sent: int = 0
     deferred: list[np.ndarray] = field(default_factory=list)
     serialise_s: float = 0.0
     started: float = field(default_factory=time.perf_counter)
@@ -457,7 +456,6 @@ class Load:
             new = self.direct[positions]
             self.deferred.append(positions[~new])
             positions = positions[new]
-            self.direct_sent += len(positions)
         self._stream_rows(self.stream, positions, self.suffix)
 
     def _stream_rows(self, stream: CopyStream, positions: np.ndarray, suffix: tuple[bytes, int]) -> None:
@@ -480,11 +478,10 @@ class Load:
                 payload = csv_payload(chunk)
             else:
                 values = {c: v[off : off + SEND_ROWS] for c, v in parsed.items()} if parsed else None
-                if suffix[1]:
+                if suffix[1] or binary_jit.enabled():  # lineage suffixes: compiled encoder only
                     payload = binary_jit.encode(chunk, *self.layout, values, suffix=suffix)
                 else:
-                    encode = binary_jit.encode if binary_jit.enabled() else binary.encode
-                    payload = encode(chunk, *self.layout, values)
+                    payload = binary.encode(chunk, *self.layout, values)
             self.serialise_s += time.perf_counter() - t0
             stream.put(payload)
             t0 = time.perf_counter()
@@ -515,10 +512,12 @@ class Load:
             t0 = time.perf_counter()
             if not contract.upsert:
                 conn.execute(sql.SQL("delete from {} where _data_date = %s").format(self.target), (self.day,))
-            via_temp = self.sent
+            via_temp, loaded, superseded = self.sent, 0, 0
             if self.direct is not None:  # the rows with existing keys: temp table, then merge
                 rest = np.sort(np.concatenate(self.deferred)) if self.deferred else np.zeros(0, np.int64)
                 via_temp = len(rest)
+                loaded = self.sent - via_temp  # COPYed straight into the table
+                self.timings["direct_rows"] = loaded
                 if via_temp:
                     stmt = _copy_statement(self.tmp, self.layout[0], freeze=False, binary=True)  # type: ignore[index]
                     stream = CopyStream(conn, stmt, after_chunk=self.after_chunk, binary=True)
@@ -527,9 +526,6 @@ class Load:
                         stream.close()
                     finally:
                         stream.abort()
-            loaded, superseded = self.direct_sent, 0
-            if self.direct is not None:
-                self.timings["direct_rows"] = self.direct_sent  # rows COPYed straight into the table
             if via_temp:
                 written, superseded = _insert_from_temp(
                     conn,
