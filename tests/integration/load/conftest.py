@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -100,6 +100,19 @@ def clean_entity(warehouse: Settings, contracts: dict[str, EntityContract]):
 
 
 D1 = DAY + timedelta(days=1)
+
+
+def crash_on_chunk(n: int, message: str) -> tuple[Callable[[int], None], list[int]]:
+    """An ``after_copy_chunk`` hook raising ``OSError(message)`` after the ``n``-th COPY chunk, and
+    the list of byte counts it saw (so a test can check the COPY was really under way)."""
+    sent: list[int] = []
+
+    def crash(nbytes: int) -> None:
+        sent.append(nbytes)
+        if len(sent) == n:
+            raise OSError(message)
+
+    return crash, sent
 
 
 @pytest.fixture()

@@ -106,12 +106,7 @@ def test_crash_after_partial_copy_leaves_previous_state_and_rerun_succeeds(
     before = ingest_entity(c, *h.interval(), cfg=warehouse)
     h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 30_000, start=1000))
     monkeypatch.setattr("grid_appeals.load.writer.COPY_CHUNK", 64 * 1024)
-    sent: list[int] = []
-
-    def crash(nbytes: int) -> None:
-        sent.append(nbytes)
-        if len(sent) == 3:
-            raise OSError("injected: worker killed mid-COPY")
+    crash, sent = h.crash_on_chunk(3, "injected: worker killed mid-COPY")
 
     with pytest.raises(BatchFailed, match="injected"):
         ingest_entity(c, *h.interval(), cfg=warehouse, after_copy_chunk=crash)

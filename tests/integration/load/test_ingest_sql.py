@@ -192,15 +192,11 @@ def test_crash_during_a_direct_upsert_leaves_the_table_as_it_was(
     for row in _digit_orders(h.D1, 0, 2000):
         wkst_source.execute(INSERT, row)
     monkeypatch.setattr("grid_appeals.load.writer.COPY_CHUNK", 8 * 1024)
-    sent: list[int] = []
-
-    def crash(nbytes: int) -> None:
-        sent.append(nbytes)
-        if len(sent) == 3:
-            raise OSError("injected: killed mid direct COPY")
+    crash, sent = h.crash_on_chunk(3, "injected: killed mid direct COPY")
 
     with pytest.raises(BatchFailed, match="injected"):
         ingest_entity(c, *h.interval(h.D1), cfg=warehouse, after_copy_chunk=crash)
+    assert len(sent) == 3  # the direct COPY was really under way
     assert _table_state(warehouse) == before
     r = ingest_entity(c, *h.interval(h.D1), cfg=warehouse)
     assert (r.rows_loaded, r.timings["direct_rows"]) == (2000, 2000)
