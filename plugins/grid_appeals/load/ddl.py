@@ -9,7 +9,8 @@ Everything is ``if not exists`` and serialised by an advisory lock, so any numbe
   unique constraint: duplicates are removed per batch before the load, and a date is replaced as a
   whole, so a constraint would only slow the COPY down.
 Lineage columns (``_batch_id, _source_file, _source_row, _data_date, _loaded_at``) follow the
-business columns; checksums only ever cover the business columns.
+business columns; checksums only ever cover the business columns. ``_source_file`` names a file
+relative to the landing dir (absolute if outside it; ``conn_id:table`` for SQL sources).
 """
 
 from __future__ import annotations

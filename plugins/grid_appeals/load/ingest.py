@@ -136,6 +136,7 @@ def ingest_entity(
             def validate(
                 on_loadable: Callable[[np.ndarray], None] | None = None,
                 on_typed: Callable[[int, pd.DataFrame], None] | None = None,
+                defer_gx_batch: bool = False,
             ) -> ValidationReport:
                 """Validate the batch (streaming loadable rows to ``on_loadable``); reject it on a
                 batch-level failure. Timed as validate_s (serialising included when streamed)."""
@@ -151,6 +152,7 @@ def ingest_entity(
                     encoding_suspect=batch.encoding_replaced_rows > 0,
                     on_loadable=on_loadable,
                     on_typed=on_typed,
+                    defer_gx_batch=defer_gx_batch,
                 )
                 timings["validate_s"] = round(time.perf_counter() - t0, 3)
                 result.engine = report.engine
@@ -172,10 +174,13 @@ def ingest_entity(
                         timings=timings,
                     ) as load,
                 ):
-                    checked = validate(load.send, load.on_typed)
+                    checked = validate(load.send, load.on_typed, defer_gx_batch=True)
                     if load.sent != len(checked.load_rows):  # defensive: each loadable row sent once
                         raise RuntimeError(f"streamed {load.sent} rows, {len(checked.load_rows)} loadable")
-                    counts = load.finish(quarantine_records(checked, contract))
+                    # GX's batch-level verdicts are computed while the backend finishes the COPY
+                    counts = load.finish(quarantine_records(checked, contract), beside=checked.confirm_batch)
+                    if checked.batch_errors:  # GX rejected what the twin passed: roll the load back
+                        raise _Rejected("; ".join(checked.batch_errors))
                     committing = time.perf_counter()
                 timings["commit_s"] = round(time.perf_counter() - committing, 3)
             else:

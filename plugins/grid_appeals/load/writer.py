@@ -491,9 +491,16 @@ class Load:
         if self.parsed is not None:
             self.parsed.fill(start, typed)
 
-    def finish(self, quarantine: pd.DataFrame) -> WriteCounts:
-        """Close the COPY, replace/upsert, write the quarantine, checksum (still uncommitted)."""
+    def finish(self, quarantine: pd.DataFrame, beside: Callable[[], None] | None = None) -> WriteCounts:
+        """Close the COPY, replace/upsert, write the quarantine, checksum (still uncommitted).
+
+        ``beside``: run first, while the backend is still working through the queued COPY
+        payloads (the Python side is otherwise idle until it has); its exception aborts the COPY.
+        """
         t0 = time.perf_counter()
+        if beside is not None:
+            beside()
+            self.timings["beside_copy_s"] = round(time.perf_counter() - t0, 3)
         self.stream.close()
         self.timings["serialise_s"] = round(self.serialise_s, 3)
         self.timings["copy_wait_s"] = round(time.perf_counter() - t0, 3)

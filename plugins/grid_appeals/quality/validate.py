@@ -81,6 +81,9 @@ class ValidationReport:
     outcomes: list[Outcome]
     batch_errors: list[str] = field(default_factory=list)
     engine: str = "vectorised"
+    # set when GX's batch-level verdicts were deferred (``defer_gx_batch``): evaluates them, puts
+    # them in ``outcomes`` in place of the twin's and recomputes ``batch_errors``
+    confirm_batch: Callable[[], None] | None = None
 
     @property
     def duplicates(self) -> int:
@@ -255,6 +258,7 @@ def validate_batch(
     encoding_suspect: bool = False,
     on_loadable: Callable[[np.ndarray], None] | None = None,
     on_typed: Callable[[int, pd.DataFrame], None] | None = None,
+    defer_gx_batch: bool = False,
 ) -> ValidationReport:
     """Apply the dedup rules and the suite to ``frame`` (see module doc); never raises on bad data.
 
@@ -268,6 +272,11 @@ def validate_batch(
     a received-stage batch expectation failed (the batch is rejected). Its exceptions propagate.
     ``on_typed(start, view)``: when rows are streamed, each chunk's typed view (numbers and
     dates as cast for the checks; rows ``start`` …) before its rows go to ``on_loadable``.
+    ``defer_gx_batch``: when GX evaluates only the batch-level expectations (a batch above
+    :func:`gx_max_rows`), the twin's verdicts decide here and GX's are left to
+    ``report.confirm_batch()`` — the loader runs it while the backend finishes the COPY, and
+    rejects the batch if GX fails it. Why: GX's ~0.15 s per million rows is then off the load's
+    critical path (the Python side is otherwise idle until the backend has caught up).
     """
     params = interval_parameters(start_local, end_local, contract.lookback_days)
     received = len(frame)
@@ -279,6 +288,9 @@ def validate_batch(
     gx_batch = gx
     use_gx_rows = rows_by_gx(received, gx)
     gx = gx if use_gx_rows else None
+    deferred = gx_batch if defer_gx_batch and not use_gx_rows else None
+    if deferred is not None:
+        gx_batch = None  # the twin decides now; GX confirms in report.confirm_batch
 
     batch_received = [
         e
@@ -356,31 +368,47 @@ def validate_batch(
         if use_gx_rows
         else ("gx(batch)+vectorised(rows)" if gx_batch is not None else "vectorised"),
     )
+
+    def gx_loaded(session: GxSession) -> list[Outcome]:  # narrow projections: count, columns, key codes
+        name = f"{suite['name']}.loaded"
+        return _gx_batch(
+            session, name, batch_loaded, frame, contract, loaded_codes, params, n_rows=len(load_rows)
+        )
+
     if use_gx_rows:
         outcomes += gx.validate(  # type: ignore[union-attr]
             f"{suite['name']}.loaded", batch_loaded, report.loadable[contract.column_names], params
         )
-    elif gx_batch is not None:  # narrow projections: the rows' count, columns and key codes
-        outcomes += _gx_batch(
-            gx_batch,
-            f"{suite['name']}.loaded",
-            batch_loaded,
-            frame,
-            contract,
-            loaded_codes,
-            params,
-            n_rows=len(load_rows),
-        )
+    elif gx_batch is not None:
+        outcomes += gx_loaded(gx_batch)
     else:
         outcomes += [
             vectorised.evaluate_batch(e, frame, key_codes=loaded_codes, n_rows=len(load_rows))
             for e in batch_loaded
         ]
+    n_batch = len(outcomes)
     outcomes += row_outcomes
+    report.batch_errors = _batch_errors(outcomes, quarantined, n_unique, contract)
+    if deferred is not None:
+        report.engine = "gx(batch)+vectorised(rows)"
 
+        def confirm_batch() -> None:
+            name = f"{suite['name']}.received"
+            gx_outcomes = _gx_batch(deferred, name, batch_received, frame, contract, None, params)
+            report.outcomes[:n_batch] = gx_outcomes + gx_loaded(deferred)
+            report.batch_errors = _batch_errors(report.outcomes, quarantined, n_unique, contract)
+            report.confirm_batch = None
+
+        report.confirm_batch = confirm_batch
+    return report
+
+
+def _batch_errors(
+    outcomes: list[Outcome], quarantined: pd.DataFrame, n_unique: int, contract: EntityContract
+) -> list[str]:
+    """Why the batch is rejected: failed batch-level expectations, bad-row share over the contract's."""
     errors = [_batch_error(o, contract) for o in outcomes if o.level == "batch" and not o.success]
-    denominator = max(n_unique, 1)
-    share = len(quarantined) / denominator
+    share = len(quarantined) / max(n_unique, 1)
     # a share is meaningless on a handful of rows (1 bad of 2 changed customers is 50 %): a batch
     # fails only when it is both above the share AND above the contract's absolute floor
     if len(quarantined) >= contract.bad_row_min and share > contract.bad_row_threshold:
@@ -389,8 +417,7 @@ def validate_batch(
             f"contract threshold {contract.bad_row_threshold:.1%} for {contract.key}; top reasons: "
             + _top_reasons(quarantined)
         )
-    report.batch_errors = errors
-    return report
+    return errors
 
 
 def _gx_batch(

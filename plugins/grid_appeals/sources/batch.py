@@ -64,9 +64,12 @@ def read_csv_strings(
     """CSV bytes as a frame of string columns ``names`` (no type guessing: a 户号 keeps its zeros).
 
     Parsed by pyarrow from a zero-copy buffer (blocks read without the GIL) in
-    :data:`CSV_BLOCK_BYTES` blocks on all cores, as ``large_string`` (pandas' storage: no cast) and
-    combined into one chunk (later kernels never re-combine). ``quoted_null``: does ``""`` read as
-    null too; ``null_values``: pyarrow's defaults when None. Raises ``pyarrow.ArrowInvalid``.
+    :data:`CSV_BLOCK_BYTES` blocks on all cores, as ``large_string`` (pandas' storage: no cast).
+    The columns stay chunked by block: combining them copied the whole batch into fresh memory
+    (0.02-0.25 s per million readings, page faults included), while the validation and encoding
+    kernels only ever combine the slice they work on (a stream chunk spans at most two blocks).
+    ``quoted_null``: does ``""`` read as null too; ``null_values``: pyarrow's defaults when None.
+    Raises ``pyarrow.ArrowInvalid``.
     """
     table = pacsv.read_csv(
         pa.BufferReader(data),
@@ -79,7 +82,7 @@ def read_csv_strings(
             **({} if null_values is None else {"null_values": null_values}),
         ),
     )
-    return table.combine_chunks().to_pandas()
+    return table.to_pandas()
 
 
 def may_quote_newlines(data: bytes) -> bool:

@@ -131,3 +131,46 @@ def test_batch_failure_found_after_rows_were_streamed_loads_nothing(
         "order by attempt desc limit 1",
     )
     assert last == [("failed", 0, 4000)]
+
+
+def test_gx_batch_verdict_given_after_the_stream_still_rejects_the_load(
+    h, warehouse, contracts, landing, clean_entity, monkeypatch
+):
+    """GX's batch-level verdicts on a streamed batch come while the backend finishes the COPY,
+    after the twin let the rows go: a GX failure there must still roll the whole load back."""
+    from grid_appeals.quality import validate as validate_module
+
+    c = contracts["day_read"]
+    clean_entity(c)
+    h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 100))
+    before = ingest_entity(c, *h.interval(), cfg=warehouse)
+    monkeypatch.setenv("GRID_GX_MAX_ROWS", "1000")
+    monkeypatch.setenv("GRID_STREAM_CHUNK_ROWS", "1000")
+    monkeypatch.setattr("grid_appeals.load.writer.COPY_CHUNK", 16 * 1024)
+    h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 5000, start=1000))
+    real, stages = validate_module._gx_batch, []
+
+    def gx_fails_the_key(gx, name, exps, *args, **kwargs):
+        out = real(gx, name, exps, *args, **kwargs)
+        stages.append(name.rsplit(".", 1)[-1])
+        for o in out:
+            if name.endswith(".loaded") and o.expectation_type.endswith("_to_be_unique"):
+                o.success, o.unexpected_count = False, 1
+        return out
+
+    monkeypatch.setattr(validate_module, "_gx_batch", gx_fails_the_key)
+    sent: list[int] = []
+    with pytest.raises(BatchFailed, match="to_be_unique"):
+        ingest_entity(c, *h.interval(), cfg=warehouse, after_copy_chunk=sent.append)
+    assert sent  # rows were in the COPY before GX's verdict
+    assert stages == ["received", "loaded"]  # GX was asked once per stage, both deferred
+    assert _q(warehouse, f"select count(*), min(_batch_id::text) from raw_fixture.{c.raw_table}") == [
+        (100, before.batch_id)
+    ]
+    last = _q(
+        warehouse,
+        "select l.status, l.rows_loaded, r.engine, r.success from ops.load_log l "
+        "join ops.dq_result r on r.batch_id = l.batch_id and r.expectation_type like '%%_to_be_unique' "
+        "where l.entity = 'day_read' order by l.attempt desc limit 1",
+    )
+    assert last == [("failed", 0, "gx", False)]  # GX's outcome, not the twin's, was recorded

@@ -120,10 +120,41 @@ def test_csv_rows_with_and_without_quoted_line_breaks(tmp_path, quoted):
 
     contract = {c.name: c for c in load_contracts(directory=FIXTURES)}["terminal_event"]
     body = "".join(f"{i},台区{i},ERC13,2024-07-15 08:00:00\n" for i in range(200_000))
-    tail = '7,"台区\n第二行, 有逗号",ERC14,2024-07-15 09:00:00\n' if quoted else "7,台区7,ERC14,2024-07-15 09:00:00\n"
+    tail = (
+        '7,"台区\n第二行, 有逗号",ERC14,2024-07-15 09:00:00\n'
+        if quoted
+        else "7,台区7,ERC14,2024-07-15 09:00:00\n"
+    )
     path = tmp_path / "e.csv"
     path.write_text("event_id,tg_name,erc_code,event_time\n" + body + tail, encoding="utf-8")
     frame, _, _ = read_file(path, contract)
     assert len(frame) == 200_001
     assert frame["tg_name"].iloc[-1] == ("台区\n第二行, 有逗号" if quoted else "台区7")
     assert frame["_source_row"].iloc[-1] == 200_001 and frame["event_id"].iloc[123_456] == "123456"
+
+
+def test_rows_name_their_file_relative_to_the_landing_dir(tmp_path, monkeypatch):
+    """``_source_file`` is stored on every row: the landing-relative name, not the deploy path;
+    the batch's file list (the ledger's) keeps absolute paths; files outside keep theirs."""
+    from datetime import date
+
+    from grid_appeals.config import Settings
+    from grid_appeals.sources.files import extract_files, source_label
+
+    cfg = Settings(warehouse_url=None, db_prefix="t", var_dir=tmp_path / "var")
+    contract = {c.name: c for c in load_contracts(directory=FIXTURES)}["terminal_event"]
+    day = date(2024, 7, 15)
+    drop = cfg.landing_dir / "metering/2024-07-15/e_event_20240715_a.csv"
+    drop.parent.mkdir(parents=True)
+    drop.write_text(
+        "event_id,tg_name,erc_code,event_time\n1,台区1,ERC13,2024-07-15 08:00:00\n", encoding="utf-8"
+    )
+    batch = extract_files(contract, day, cfg)
+    assert set(batch.frame["_source_file"]) == {"metering/2024-07-15/e_event_20240715_a.csv"}
+    assert batch.files == [str(drop)]
+    outside = tmp_path / "share" / "e_event_20240715.csv"
+    assert source_label(outside, cfg) == str(outside)
+    monkeypatch.setenv(contract.env_override_name(), str(outside))
+    outside.parent.mkdir()
+    outside.write_bytes(drop.read_bytes())
+    assert set(extract_files(contract, day, cfg).frame["_source_file"]) == {str(outside)}
