@@ -156,8 +156,7 @@ def ingest_entity(
                 )
                 timings["validate_s"] = round(time.perf_counter() - t0, 3)
                 result.engine = report.engine
-                if report.batch_errors:
-                    raise _Rejected("; ".join(report.batch_errors))  # rolls streamed rows back
+                _Rejected.raise_if_failed(report)  # rolls streamed rows back
                 return report
 
             if streaming() and not rows_by_gx(batch.rows, gx):
@@ -179,8 +178,7 @@ def ingest_entity(
                         raise RuntimeError(f"streamed {load.sent} rows, {len(checked.load_rows)} loadable")
                     # GX's batch-level verdicts are computed while the backend finishes the COPY
                     counts = load.finish(quarantine_records(checked, contract), beside=checked.confirm_batch)
-                    if checked.batch_errors:  # GX rejected what the twin passed: roll the load back
-                        raise _Rejected("; ".join(checked.batch_errors))
+                    _Rejected.raise_if_failed(checked)  # GX rejected what the twin passed: roll back
                     committing = time.perf_counter()
                 timings["commit_s"] = round(time.perf_counter() - committing, 3)
             else:
@@ -254,6 +252,11 @@ def _docs_wanted(result: LoadResult) -> bool:
 
 class _Rejected(Exception):
     """Internal: batch-level expectations failed (message already human-readable)."""
+
+    @classmethod
+    def raise_if_failed(cls, report: ValidationReport) -> None:
+        if report.batch_errors:
+            raise cls("; ".join(report.batch_errors))
 
 
 @dataclass

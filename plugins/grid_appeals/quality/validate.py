@@ -297,14 +297,16 @@ def validate_batch(
         for e in suite["expectations"]
         if e["meta"].get("level") == "batch" and e["meta"].get("stage") == "received"
     ]
+
+    def gx_received(session: GxSession) -> list[Outcome]:  # narrow projections: columns, row count
+        return _gx_batch(session, f"{suite['name']}.received", batch_received, frame, contract, None, params)
+
     if gx is not None:
         outcomes = gx.validate(
             f"{suite['name']}.received", batch_received, frame[contract.column_names], params
         )
     elif gx_batch is not None:
-        outcomes = _gx_batch(
-            gx_batch, f"{suite['name']}.received", batch_received, frame, contract, None, params
-        )
+        outcomes = gx_received(gx_batch)
     else:
         outcomes = [vectorised.evaluate_batch(e, frame) for e in batch_received]
 
@@ -366,7 +368,7 @@ def validate_batch(
         outcomes=outcomes,
         engine="gx"
         if use_gx_rows
-        else ("gx(batch)+vectorised(rows)" if gx_batch is not None else "vectorised"),
+        else ("gx(batch)+vectorised(rows)" if (gx_batch or deferred) is not None else "vectorised"),
     )
 
     def gx_loaded(session: GxSession) -> list[Outcome]:  # narrow projections: count, columns, key codes
@@ -390,12 +392,9 @@ def validate_batch(
     outcomes += row_outcomes
     report.batch_errors = _batch_errors(outcomes, quarantined, n_unique, contract)
     if deferred is not None:
-        report.engine = "gx(batch)+vectorised(rows)"
 
         def confirm_batch() -> None:
-            name = f"{suite['name']}.received"
-            gx_outcomes = _gx_batch(deferred, name, batch_received, frame, contract, None, params)
-            report.outcomes[:n_batch] = gx_outcomes + gx_loaded(deferred)
+            report.outcomes[:n_batch] = gx_received(deferred) + gx_loaded(deferred)
             report.batch_errors = _batch_errors(report.outcomes, quarantined, n_unique, contract)
             report.confirm_batch = None
 

@@ -36,6 +36,18 @@ def _state(cfg, contract, day) -> tuple[list[tuple], list[tuple]]:
     return rows, quarantine
 
 
+def _day_loaded_then_streaming(h, warehouse, c, landing, clean_entity, monkeypatch):
+    """The day loaded once (100 rows; its result returned), then settings that stream the next
+    load of it: the twin checks rows above 1 000, chunks of 1 000, 16 kB COPY writes."""
+    clean_entity(c)
+    h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 100))
+    before = ingest_entity(c, *h.interval(), cfg=warehouse)
+    monkeypatch.setenv("GRID_GX_MAX_ROWS", "1000")
+    monkeypatch.setenv("GRID_STREAM_CHUNK_ROWS", "1000")
+    monkeypatch.setattr("grid_appeals.load.writer.COPY_CHUNK", 16 * 1024)
+    return before
+
+
 def _defects(h) -> list[str]:
     good = h.reading_rows(h.DAY, 20)
     past = h.DAY - timedelta(days=3)
@@ -108,12 +120,7 @@ def test_batch_failure_found_after_rows_were_streamed_loads_nothing(
     h, warehouse, contracts, landing, clean_entity, monkeypatch
 ):
     c = contracts["day_read"]
-    clean_entity(c)
-    h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 100))
-    before = ingest_entity(c, *h.interval(), cfg=warehouse)
-    monkeypatch.setenv("GRID_GX_MAX_ROWS", "1000")
-    monkeypatch.setenv("GRID_STREAM_CHUNK_ROWS", "1000")
-    monkeypatch.setattr("grid_appeals.load.writer.COPY_CHUNK", 16 * 1024)
+    before = _day_loaded_then_streaming(h, warehouse, c, landing, clean_entity, monkeypatch)
     good = h.reading_rows(h.DAY, 6000, start=1000)
     bad = [f"{3300100000 + i},{h.DAY},{h.DAY} 01:00:00,-1.00,1.00,33401" for i in range(4000)]
     h.write_readings(landing, h.DAY, good + bad)  # 40 % bad > the contract's 30 %, found at the end
@@ -141,12 +148,7 @@ def test_gx_batch_verdict_given_after_the_stream_still_rejects_the_load(
     from grid_appeals.quality import validate as validate_module
 
     c = contracts["day_read"]
-    clean_entity(c)
-    h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 100))
-    before = ingest_entity(c, *h.interval(), cfg=warehouse)
-    monkeypatch.setenv("GRID_GX_MAX_ROWS", "1000")
-    monkeypatch.setenv("GRID_STREAM_CHUNK_ROWS", "1000")
-    monkeypatch.setattr("grid_appeals.load.writer.COPY_CHUNK", 16 * 1024)
+    before = _day_loaded_then_streaming(h, warehouse, c, landing, clean_entity, monkeypatch)
     h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 5000, start=1000))
     real, stages = validate_module._gx_batch, []
 
