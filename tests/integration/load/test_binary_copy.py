@@ -23,7 +23,7 @@ def _edge_rows(h) -> list[str]:
         f"3300000002,{d},{d}T02:00:00,007,,33401",  # leading zeros, null optional numeric
         f"3300000003,{d},{d} 03:04:05.123456,.5,5.,",  # fractions, no integer part, no fraction
         f"3300000004,{d},{d}T23:59,+3.25,-0.00,33401",  # T without seconds, plus sign, negative zero
-        f"3300000005,{d},{d} 00:00:00,999999.9999999999,0,12345678901",  # 16 chars, 10 decimals
+        f"3300000005,{d},{d} 00:00:00,99999.9999999999,0,12345678901",  # 16 chars, 10 decimals
         f"3300000006,{d},{d} 12:00:00,123456.7,0.0001,33401",
         f"3300000007,{d},{d} 24:00:00,1,1,33401",  # out-of-range hour → quarantined
         f"3300000008,2024-02-30,{d} 01:00:00,1,1,33401",  # impossible date → quarantined
@@ -58,6 +58,9 @@ def test_binary_copy_loads_what_csv_loads(
     h.write_readings(landing, h.DAY, [*_edge_rows(h), *extra])
     by_csv = _load(h, c, warehouse, monkeypatch, "0")
     by_binary = _load(h, c, warehouse, monkeypatch, "1")
+    # an exponent does not fit the binary form: that batch falls back to CSV (and the server's checksum)
+    assert by_csv[0].timings["copy_format"] == "csv"
+    assert by_binary[0].timings["copy_format"] == ("csv" if extra else "binary")
     assert by_binary[1:] == by_csv[1:]
     assert by_binary[0].checksum == by_csv[0].checksum
     assert (by_binary[0].rows_loaded, by_binary[0].rows_quarantined) == (6 + len(extra), 2)
@@ -66,7 +69,7 @@ def test_binary_copy_loads_what_csv_loads(
     assert loaded["3300000002"][2:5] == ("2024-07-15 02:00:00", "7", None)
     assert loaded["3300000003"][2:6] == ("2024-07-15 03:04:05.123456", "0.5", "5", None)
     assert loaded["3300000004"][2:5] == ("2024-07-15 23:59:00", "3.25", "0.00")
-    assert loaded["3300000005"][3] == "999999.9999999999"
+    assert loaded["3300000005"][3] == "99999.9999999999"
     assert [r[0] for r in by_binary[2]] == [7, 8]
 
 

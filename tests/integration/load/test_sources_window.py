@@ -170,6 +170,12 @@ def test_rerunning_a_date_and_backfilling_the_window_give_identical_partitions(w
     assert any(k[:2] in upsert for k in pairs.index)
     distinct = {k: len(set(v[1:] if k[:2] in upsert else v)) for k, v in pairs.items()}
     assert distinct == {k: 1 for k in pairs.index}
+    # a replaced day partition is checksummed from its COPY payloads (grid_appeals.load.pg_hash),
+    # not scanned back: the ledger must still hold the server's own digest of the partition
+    latest = ok.groupby(["source", "entity", "data_date"])["checksum"].last()
+    replaced = {(f"{s}.{e}", d): v for (s, e, d), v in latest.items() if (s, e) not in upsert}
+    assert {"metering.e_mp_day_read", "metering.terminal_event"} <= {k for k, _ in replaced}  # day partitions
+    assert replaced == {k: before[k] for k in replaced}
 
 
 def test_late_status_updates_are_reflected_after_the_update_days_run(window: dict) -> None:
