@@ -218,9 +218,9 @@ class CopyStream:
 
 
 def client_checksum() -> bool:
-    """Checksum a replaced day partition from its COPY payloads instead of scanning it back?
-    (``GRID_LOAD_CLIENT_CHECKSUM``, default 1, and the compiled hash functions available: see
-    :mod:`grid_appeals.load.pg_hash`; both give the same value)."""
+    """Checksum the loaded date from its binary COPY payloads instead of scanning it back when it
+    holds exactly the rows sent (:meth:`Load._checksum`)? ``GRID_LOAD_CLIENT_CHECKSUM`` (default 1)
+    and the compiled hash functions available (:mod:`grid_appeals.load.pg_hash`): the same value."""
     return os.environ.get("GRID_LOAD_CLIENT_CHECKSUM", "1") != "0" and pg_hash.enabled()
 
 
@@ -408,7 +408,9 @@ def partition_checksum(conn: psycopg.Connection, contract: EntityContract, day: 
     unlike ``md5(string_agg(… order by key))`` it needs no sort and runs as a parallel scan. The
     record hash combines each column's own extended hash (PostgreSQL ≥ 14), so nothing is rendered
     as text: 0.3 s instead of 0.6 s (``row::text``) or 3.6 s (sorted string_agg) per million
-    readings. It digests values, not their text form (``1.0`` and ``1.00`` hash alike).
+    readings. It digests values, not their text form (``1.0`` and ``1.00`` hash alike). A load that
+    leaves the date holding exactly the rows it sent computes the same value from its COPY payloads
+    instead (:mod:`grid_appeals.load.pg_hash`), without the scan.
     """
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in contract.column_names)
     row = conn.execute(
@@ -441,7 +443,7 @@ class Load:
     direct: np.ndarray | None = None  # direct upsert: rows whose key is new (see _new_keys)
     suffix: tuple[bytes, int] = (b"", 0)  # direct upsert: the lineage fields of every row
     after_chunk: Callable[[int], None] | None = None
-    digest: pg_hash.PayloadDigest | None = None  # replaced day partition: checksum of the payloads
+    digest: pg_hash.PayloadDigest | None = None  # binary loads: the checksum of the rows sent
     sent: int = 0
     deferred: list[np.ndarray] = field(default_factory=list)
     serialise_s: float = 0.0
@@ -558,14 +560,32 @@ class Load:
             self.timings["replace_s"] = round(time.perf_counter() - t0, 3)
         quarantined = _write_quarantine(conn, contract, quarantine, self.batch_id, self.day)
         t0 = time.perf_counter()
-        if self.digest is not None:  # the partition holds exactly the payloads' rows
-            if self.digest.rows != loaded:
-                raise RuntimeError(f"checksum digest saw {self.digest.rows} rows, {loaded} were loaded")
-            checksum = self.digest.checksum()
-        else:
-            checksum = partition_checksum(conn, contract, self.day)
+        checksum = self._checksum(loaded, superseded)
         self.timings["checksum_s"] = round(time.perf_counter() - t0, 3)
         return WriteCounts(loaded=loaded, superseded=superseded, quarantined=quarantined, checksum=checksum)
+
+    def _checksum(self, loaded: int, superseded: int) -> str:
+        """The date's :func:`partition_checksum`: from the COPY payloads when the date now holds
+        exactly the rows sent — a replaced date, or an upsert that wrote every row it sent and left
+        no other batch's row on the date (``timings["checksum_from"]`` says which) — else read back."""
+        conn, contract, digest = self.conn, self.contract, self.digest
+        if digest is not None and superseded == 0:
+            if digest.rows != loaded:  # defensive: every row sent was written
+                raise RuntimeError(f"checksum digest saw {digest.rows} rows, {loaded} were loaded")
+            others = (
+                contract.upsert
+                and conn.execute(
+                    sql.SQL(
+                        "select exists (select 1 from {} where _data_date = %s and _batch_id <> %s)"
+                    ).format(self.target),
+                    (self.day, self.batch_id),
+                ).fetchone()[0]
+            )  # type: ignore[index]
+            if not others:
+                self.timings["checksum_from"] = "payloads"
+                return digest.checksum()
+        self.timings["checksum_from"] = "table"
+        return partition_checksum(conn, contract, self.day)
 
 
 @contextmanager
@@ -630,8 +650,6 @@ def open_load(
                 )
             defaults = list(constants)
             stmt = _copy_statement(target, columns, freeze=True, binary=layout is not None)
-            if layout is not None and client_checksum():
-                digest = pg_hash.PayloadDigest(columns, types, contract.column_names)
         else:
             tmp = _temp_table(conn, contract, with_file=single_file is None)
             stmt = _copy_statement(tmp, columns, freeze=False, binary=layout is not None)
@@ -643,6 +661,8 @@ def open_load(
                 stmt = _copy_statement(target, columns + binary.CONSTANT_COLUMNS[: suffix[1]], False, True)
         stream = CopyStream(conn, stmt, after_chunk=after_chunk, binary=layout is not None)
         timings["copy_format"] = "binary" if layout is not None else "csv"
+        if layout is not None and client_checksum():
+            digest = pg_hash.PayloadDigest(columns, types, contract.column_names)
         parsed = None
         if layout is not None:
             temporal = [c for c in columns if types[c] in ("date", "timestamp")]

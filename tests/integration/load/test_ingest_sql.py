@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from grid_appeals.load.ingest import BatchFailed, ingest_entity
+from grid_appeals.load.writer import partition_checksum
 
 INSERT = """insert into public.arc_s_95598_wkst values (%s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (app_no) do update set status = excluded.status, update_time = excluded.update_time"""
@@ -68,6 +69,10 @@ def test_stale_row_is_superseded_not_applied(h, warehouse, contracts, wkst_sourc
     r = ingest_entity(c, *h.interval(h.DAY), cfg=warehouse)
     assert (r.rows_received, r.rows_loaded, r.rows_superseded, r.duplicates_dropped) == (1, 0, 1, 1)
     assert _raw(warehouse, "select status from raw_fixture.wkst") == [("办结",)]
+    # the row sent was not written: the date's checksum is read back, not taken from the payload
+    assert r.timings["checksum_from"] == "table"
+    with psycopg.connect(warehouse.url("warehouse")) as conn:
+        assert r.checksum == partition_checksum(conn, c, h.DAY)
 
 
 def test_conn_id_resolves_from_airflow_env(h, warehouse, contracts, wkst_source, clean_entity, monkeypatch):
@@ -200,3 +205,30 @@ def test_crash_during_a_direct_upsert_leaves_the_table_as_it_was(
     assert _table_state(warehouse) == before
     r = ingest_entity(c, *h.interval(h.D1), cfg=warehouse)
     assert (r.rows_loaded, r.timings["direct_rows"]) == (2000, 2000)
+
+
+def test_upsert_checksum_is_the_dates_own_whichever_way_it_is_computed(
+    h, warehouse, contracts, wkst_source, clean_entity
+):
+    """An upsert that wrote every row it sent, with no other batch's row left on the date, is
+    checksummed from its COPY payloads; a row of an earlier attempt left on the date (gone from the
+    source) or a stale row not applied make it read the date back. Either way: the date's checksum."""
+    c = contracts["wkst"]
+    clean_entity(c)
+    wkst_source.execute("truncate public.arc_s_95598_wkst")
+    for row in _digit_orders(h.DAY, 0, 40):
+        wkst_source.execute(INSERT, row)
+
+    def load_and_check() -> str:
+        result = ingest_entity(c, *h.interval(h.DAY), cfg=warehouse)
+        with psycopg.connect(warehouse.url("warehouse")) as conn:
+            assert result.checksum == partition_checksum(conn, c, h.DAY)
+        return result.timings["checksum_from"]
+
+    assert load_and_check() == "payloads"
+    assert load_and_check() == "payloads"  # a re-run rewrites every row of the date
+    wkst_source.execute(
+        "delete from public.arc_s_95598_wkst where app_no = %s", (_digit_orders(h.DAY, 0, 1)[0][0],)
+    )
+    assert load_and_check() == "table"  # the deleted order's row stays on the date (upserts never delete)
+    assert _raw(warehouse, "select count(*) from raw_fixture.wkst where _data_date = %s", h.DAY) == [(40,)]
