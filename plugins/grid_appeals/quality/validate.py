@@ -19,7 +19,7 @@ them); batch-level verdicts come at the end too, and the loader rolls back if on
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -66,6 +66,22 @@ def stream_chunk_rows() -> int:
     cost of the ~15 vectorised checks stays negligible (65 536 measured best of 16k-256k).
     """
     return max(1, int(os.environ.get("GRID_STREAM_CHUNK_ROWS", "65536")))
+
+
+def stream_chunks(rows: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of the chunks validation streams: 1/8 of :func:`stream_chunk_rows` first,
+    doubling up to it. Why: the backend waits idle until the first chunk is checked; a small first
+    chunk starts it after ~1/8 of the time (0.06 s earlier on 100 000 work orders), the full-size
+    chunks that follow keep the per-chunk cost negligible."""
+    size = stream_chunk_rows()
+    step = max(1, size // 8)
+    start = 0
+    while True:
+        yield start, start + step
+        start += step
+        if start >= rows:
+            return
+        step = min(size, 2 * step)
 
 
 @dataclass
@@ -208,16 +224,15 @@ def _streamed_row_outcomes(
     """The twin's row outcomes over ``frame``, chunk by chunk; after each chunk its passing rows
     not ``held`` (key repeats) go to ``on_loadable`` (after its typed view to ``on_typed(start,
     view)``). Row rules are row-local, so the merged outcomes equal a whole-frame evaluation."""
-    size = stream_chunk_rows()
     chunks = []
-    for start in range(0, max(len(frame), 1), size):
-        part = frame.iloc[start : start + size]
+    for start, stop in stream_chunks(len(frame)):
+        part = frame.iloc[start:stop]
         hand_over = None if on_typed is None else (lambda typed, at=start: on_typed(at, typed))
         outcomes = _row_outcomes(suite, part, contract, params, None, hand_over)
         chunks.append(outcomes)
-        bad = held[start : start + size].copy()
+        bad = held[start:stop].copy()
         if extra is not None:
-            bad |= extra[start : start + size]
+            bad |= extra[start:stop]
         for o in outcomes:
             if o.failed is not None and o.unexpected_count:
                 bad |= o.failed

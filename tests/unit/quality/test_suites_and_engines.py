@@ -12,7 +12,7 @@ import pytest
 
 from grid_appeals.quality.gx_engine import GxSession
 from grid_appeals.quality.suites import EXPECTATIONS_DIR, stale_suites, suite_for, write_suites
-from grid_appeals.quality.validate import validate_batch
+from grid_appeals.quality.validate import stream_chunks, validate_batch
 from grid_appeals.sources.contracts import load_contracts
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -90,3 +90,14 @@ def test_dedup_counts_and_identity(readings_contract):
     # the later row of a duplicated key wins
     assert rep.loadable.set_index("mp_id").loc["3300000001", "pap_r"] == "11"
     assert rep.batch_errors and "bad-row share" in rep.batch_errors[0]  # 8 of 11 > 30 %
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 8, 9, 100, 1_000, 100_000])
+def test_streamed_chunks_start_small_and_cover_every_row_once(rows, monkeypatch):
+    monkeypatch.setenv("GRID_STREAM_CHUNK_ROWS", "64")
+    chunks = list(stream_chunks(rows))
+    covered = np.concatenate([np.arange(a, min(b, rows)) for a, b in chunks])
+    assert covered.tolist() == list(range(rows))
+    sizes = [b - a for a, b in chunks]
+    assert sizes[0] == 8 and max(sizes) <= 64  # 1/8 of a chunk first, doubling up to a full one
+    assert sizes == sorted(sizes)
