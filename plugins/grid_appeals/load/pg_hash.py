@@ -18,8 +18,10 @@ Postgres keeps them identical across versions and pg_upgrade. Per type (seed 0):
   display scale are not hashed (``1.0`` and ``-1.00`` alike, as in Postgres);
 - null: 0; the row: ``h = h * 31 + column hash`` in column order (``hash_record_extended``).
 The equality with the server's own query is tested on every column type, nulls and edge values,
-and on every entity of a simulated window. Without numba (``GRID_JIT=0``) the load keeps the
-server-side checksum.
+and on every entity of a simulated window. The values depend on the server's byte order (numeric
+digits and lookup3's words are hashed as they lie in its memory): :func:`server_agrees` checks each
+server once per process on a row of every type, and a server that disagrees (big-endian) keeps the
+server-side checksum, as does a process without numba (``GRID_JIT=0``).
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import psycopg
 
 from grid_appeals.jit import enabled as jit_enabled
 from grid_appeals.jit import jit
+from grid_appeals.load.binary import SIGNATURE, TRAILER
 
 SKIP, TEXT, NUMERIC, INT4, INT8, BOOL = 0, 1, 2, 3, 4, 5
 KIND = {
@@ -43,6 +47,46 @@ KIND = {
 }
 _M = 0xFFFFFFFF
 _INIT4 = (0x9E3779B9 + 4 + 3923095) & _M  # lookup3's initial state for a 4-byte key
+
+
+_PROBE_ROW = (
+    "select '停电报修 A1'::text, 1234.5600::numeric, 0::numeric, -0.07::numeric, date '1999-12-31', "
+    "timestamp '2024-07-15 01:02:03.5', -7::integer, -3000000000::bigint, true, null::text"
+)
+_PROBE_TYPES = [
+    "text",
+    "numeric",
+    "numeric",
+    "numeric",
+    "date",
+    "timestamp",
+    "integer",
+    "bigint",
+    "boolean",
+    "text",
+]
+_agreed: dict[tuple[str, str, int], bool] = {}
+
+
+def server_agrees(conn: psycopg.Connection) -> bool:
+    """Does this server hash as :class:`PayloadDigest` does? Asked once per server and process: the
+    server's binary form of one row of every type, digested here, against its own checksum query."""
+    info = conn.info
+    key = (info.host, str(info.port), info.server_version)
+    if key not in _agreed:
+        out = bytearray()
+        with conn.cursor().copy(f"copy ({_PROBE_ROW}) to stdout (format binary)") as cp:
+            for block in cp:
+                out += block
+        names = [f"c{i}" for i in range(len(_PROBE_TYPES))]
+        digest = PayloadDigest(names, dict(zip(names, _PROBE_TYPES, strict=True)), names)
+        digest.update(bytes(out[len(SIGNATURE) : -len(TRAILER)]))
+        row = conn.execute(
+            f"select md5(count(*)::text || ':' || coalesce(sum(hash_record_extended(r, 0)), 0)::text) "
+            f"from ({_PROBE_ROW}) r"
+        ).fetchone()
+        _agreed[key] = row is not None and row[0] == digest.checksum()
+    return _agreed[key]
 
 
 def enabled() -> bool:

@@ -659,10 +659,10 @@ def open_load(
                 now = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
                 suffix = binary.constant_fields(batch_id, day, now, single_file)
                 stmt = _copy_statement(target, columns + binary.CONSTANT_COLUMNS[: suffix[1]], False, True)
+        if layout is not None and client_checksum() and pg_hash.server_agrees(conn):
+            digest = pg_hash.PayloadDigest(columns, types, contract.column_names)
         stream = CopyStream(conn, stmt, after_chunk=after_chunk, binary=layout is not None)
         timings["copy_format"] = "binary" if layout is not None else "csv"
-        if layout is not None and client_checksum():
-            digest = pg_hash.PayloadDigest(columns, types, contract.column_names)
         parsed = None
         if layout is not None:
             temporal = [c for c in columns if types[c] in ("date", "timestamp")]

@@ -12,6 +12,7 @@ import pytest
 
 from grid_appeals.load import binary, binary_jit, pg_hash
 from grid_appeals.load.ddl import PG_TYPES
+from grid_appeals.load.ingest import ingest_entity
 
 pytestmark = pytest.mark.skipif(not pg_hash.enabled(), reason="numba missing or GRID_JIT=0")
 
@@ -160,3 +161,20 @@ def test_digest_of_a_record_follows_column_order_and_skips_lineage(warehouse):
         empty = pg_hash.PayloadDigest(payload_order, types, business)
         conn.execute("truncate hash_case")
         assert empty.checksum() == _server_checksum(conn, business)
+
+
+def test_each_server_is_asked_whether_it_hashes_alike_and_a_disagreeing_one_is_read_back(
+    h, warehouse, contracts, landing, clean_entity, monkeypatch
+):
+    """The digest depends on the server's byte order: this (little-endian) server agrees; a server
+    that does not (stood in for here) keeps the checksum read back from the table — the same value."""
+    with psycopg.connect(warehouse.url("warehouse")) as conn:
+        assert pg_hash.server_agrees(conn)
+    c = contracts["day_read"]
+    clean_entity(c)
+    h.write_readings(landing, h.DAY, h.reading_rows(h.DAY, 50))
+    agreeing = ingest_entity(c, *h.interval(), cfg=warehouse)
+    monkeypatch.setattr(pg_hash, "server_agrees", lambda conn: False)
+    disagreeing = ingest_entity(c, *h.interval(), cfg=warehouse)
+    assert (agreeing.timings["checksum_from"], disagreeing.timings["checksum_from"]) == ("payloads", "table")
+    assert agreeing.checksum == disagreeing.checksum and agreeing.rows_loaded == 50
