@@ -15,6 +15,9 @@ src.updated_at >= target.updated_at``, then ``insert`` the new keys; other upser
 (snapshots, lookback re-reads): ``update … where the business columns are distinct`` — an
 unchanged row is neither rewritten nor moved to another run date, so a full snapshot of 10 M unchanged customers writes nothing and re-running an older date steals no rows.
 Rows sent but not written are reported as superseded (counted with the duplicates in the ledger).
+The ledger's checksum of the date (:func:`partition_checksum`) is computed from the binary COPY
+payloads when the date then holds exactly the rows sent (:mod:`grid_appeals.load.pg_hash`), else
+read back from the table.
 
 The COPY is streamed (:func:`open_load`): a writer thread feeds ``copy.write`` (which waits on the
 socket with the GIL released) while the caller serialises the next chunk — or, for a large batch,
