@@ -45,8 +45,6 @@ KIND = {
     "timestamp": INT8,
     "boolean": BOOL,
 }
-_M = 0xFFFFFFFF
-_INIT4 = (0x9E3779B9 + 4 + 3923095) & _M  # lookup3's initial state for a 4-byte key
 
 
 _PROBE_ROW = (
@@ -248,20 +246,20 @@ def _digest(payload, kinds, ranks, width, scratch):  # type: ignore[no-untyped-d
         for f in range(nf):
             size = _i4(payload, p)
             p += 4
-            kind = kinds[f] if f < len(kinds) else 0
-            if kind != 0:
+            kind = kinds[f] if f < len(kinds) else SKIP
+            if kind != SKIP:
                 h = 0
                 if size >= 0:
-                    if kind == 1:
+                    if kind == TEXT:
                         h = _hash_bytes(payload, p, size)
-                    elif kind == 2:
+                    elif kind == NUMERIC:
                         h = _hash_numeric(payload, p, scratch)
-                    elif kind == 3:
+                    elif kind == INT4:
                         h = _hash_uint32(_u4(payload, p))
-                    elif kind == 4:  # hashint8extended: the low half xor the (sign-folded) high half
+                    elif kind == INT8:  # hashint8extended: the low half xor the (sign-folded) high half
                         high, low = _u4(payload, p), _u4(payload, p + 4)
                         h = _hash_uint32(low ^ (high if high < (1 << 31) else high ^ 0xFFFFFFFF))
-                    else:
+                    else:  # BOOL: hashcharextended
                         h = _hash_uint32(payload[p])
                 hashes[ranks[f]] = h
             if size > 0:
