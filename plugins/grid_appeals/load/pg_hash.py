@@ -30,6 +30,7 @@ import hashlib
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
 from grid_appeals.jit import enabled as jit_enabled
 from grid_appeals.jit import jit
@@ -66,23 +67,34 @@ _PROBE_TYPES = [
 _agreed: dict[tuple[str, str, int], bool] = {}
 
 
+def checksum_query(rows: sql.Composable) -> sql.Composed:
+    """The server's checksum of the rows ``rows`` selects: ``md5(count || ':' ||
+    sum(hash_record_extended(row, 0)))``, what :meth:`PayloadDigest.checksum` computes here."""
+    return sql.SQL(
+        "select md5(count(*)::text || ':' || coalesce(sum(hash_record_extended(r, 0)), 0)::text) from ({}) r"
+    ).format(rows)
+
+
+def binary_rows(conn: psycopg.Connection, rows: sql.Composable) -> bytes:
+    """The tuples of ``COPY (rows) TO STDOUT (FORMAT binary)``: Postgres's own binary form of the
+    rows, header and trailer cut off (what :meth:`PayloadDigest.update` reads)."""
+    out = bytearray()
+    with conn.cursor().copy(sql.SQL("copy ({}) to stdout (format binary)").format(rows)) as cp:
+        for block in cp:
+            out += block
+    return bytes(out[len(SIGNATURE) : -len(TRAILER)])
+
+
 def server_agrees(conn: psycopg.Connection) -> bool:
     """Does this server hash as :class:`PayloadDigest` does? Asked once per server and process: the
     server's binary form of one row of every type, digested here, against its own checksum query."""
     info = conn.info
     key = (info.host, str(info.port), info.server_version)
     if key not in _agreed:
-        out = bytearray()
-        with conn.cursor().copy(f"copy ({_PROBE_ROW}) to stdout (format binary)") as cp:
-            for block in cp:
-                out += block
         names = [f"c{i}" for i in range(len(_PROBE_TYPES))]
         digest = PayloadDigest(names, dict(zip(names, _PROBE_TYPES, strict=True)), names)
-        digest.update(bytes(out[len(SIGNATURE) : -len(TRAILER)]))
-        row = conn.execute(
-            f"select md5(count(*)::text || ':' || coalesce(sum(hash_record_extended(r, 0)), 0)::text) "
-            f"from ({_PROBE_ROW}) r"
-        ).fetchone()
+        digest.update(binary_rows(conn, sql.SQL(_PROBE_ROW)))
+        row = conn.execute(checksum_query(sql.SQL(_PROBE_ROW))).fetchone()
         _agreed[key] = row is not None and row[0] == digest.checksum()
     return _agreed[key]
 

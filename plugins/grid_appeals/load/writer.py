@@ -416,13 +416,8 @@ def partition_checksum(conn: psycopg.Connection, contract: EntityContract, day: 
     instead (:mod:`grid_appeals.load.pg_hash`), without the scan.
     """
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in contract.column_names)
-    row = conn.execute(
-        sql.SQL(
-            "select md5(count(*)::text || ':' || coalesce(sum(hash_record_extended(r, 0)), 0)::text) "
-            "from (select {cols} from {t} where _data_date = %s) r"
-        ).format(cols=cols, t=raw_ident(contract)),
-        (day,),
-    ).fetchone()
+    rows = sql.SQL("select {cols} from {t} where _data_date = %s").format(cols=cols, t=raw_ident(contract))
+    row = conn.execute(pg_hash.checksum_query(rows), (day,)).fetchone()
     return str(row[0]) if row else ""
 
 
@@ -575,20 +570,21 @@ class Load:
         if digest is not None and superseded == 0:
             if digest.rows != loaded:  # defensive: every row sent was written
                 raise RuntimeError(f"checksum digest saw {digest.rows} rows, {loaded} were loaded")
-            others = (
-                contract.upsert
-                and conn.execute(
-                    sql.SQL(
-                        "select exists (select 1 from {} where _data_date = %s and _batch_id <> %s)"
-                    ).format(self.target),
-                    (self.day, self.batch_id),
-                ).fetchone()[0]
-            )  # type: ignore[index]
-            if not others:
+            if not (contract.upsert and self._other_batches_on_date()):
                 self.timings["checksum_from"] = "payloads"
                 return digest.checksum()
         self.timings["checksum_from"] = "table"
         return partition_checksum(conn, contract, self.day)
+
+    def _other_batches_on_date(self) -> bool:
+        """Does the date still hold rows of another batch (an upsert never deletes)?"""
+        row = self.conn.execute(
+            sql.SQL("select exists (select 1 from {} where _data_date = %s and _batch_id <> %s)").format(
+                self.target
+            ),
+            (self.day, self.batch_id),
+        ).fetchone()
+        return bool(row and row[0])
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import random
 import psycopg
 import pyarrow as pa
 import pytest
+from psycopg import sql
 
 from grid_appeals.load import binary, binary_jit, pg_hash
 from grid_appeals.load.ddl import PG_TYPES
@@ -79,33 +80,29 @@ def _column(values: list[str], n: int) -> list[str | None]:
     return [None if i % 7 == 3 else values[i % len(values)] for i in range(n)]
 
 
+def _rows(columns: list[str]) -> sql.Composed:
+    return sql.SQL("select {} from hash_case").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
+
+
 def _server_checksum(conn: psycopg.Connection, columns: list[str]) -> str:
-    return conn.execute(
-        "select md5(count(*)::text || ':' || coalesce(sum(hash_record_extended(r, 0)), 0)::text) "
-        f"from (select {', '.join(columns)} from hash_case) r"
-    ).fetchone()[0]
+    return conn.execute(pg_hash.checksum_query(_rows(columns))).fetchone()[0]
 
 
-def _load(conn: psycopg.Connection, types: dict[str, str], table: pa.Table) -> memoryview:
-    """Our encoder's payload for ``table``, COPYed into a fresh temp table ``hash_case``."""
+def _load(
+    conn: psycopg.Connection, types: dict[str, str], table: pa.Table, order: list[str], pieces: int = 1
+):
+    """Our encoder's payloads for ``table`` (fields in ``order``, in ``pieces`` slices), COPYed
+    into a fresh temp table ``hash_case`` with the columns of ``types``."""
     conn.execute("drop table if exists hash_case")
     cols = ", ".join(f"{c} {PG_TYPES[t]}" for c, t in types.items())
     conn.execute(f"create temp table hash_case ({cols})")
-    payload = binary_jit.encode(table, list(types), 0, types)
-    with conn.cursor().copy(f"copy hash_case ({', '.join(types)}) from stdin (format binary)") as cp:
-        cp.write(binary.SIGNATURE + bytes(payload) + binary.TRAILER)
-    return payload
-
-
-def _server_payload(conn: psycopg.Connection, columns: list[str]) -> bytes:
-    """The rows as Postgres itself writes them in binary (header and trailer cut off)."""
-    out = bytearray()
-    with conn.cursor().copy(
-        f"copy (select {', '.join(columns)} from hash_case) to stdout (format binary)"
-    ) as cp:
-        for block in cp:
-            out += block
-    return bytes(out[len(binary.SIGNATURE) : -len(binary.TRAILER)])
+    step = -(-len(table) // pieces)
+    payloads = [
+        binary_jit.encode(table.slice(off, step), order, 0, types) for off in range(0, len(table), step)
+    ]
+    with conn.cursor().copy(f"copy hash_case ({', '.join(order)}) from stdin (format binary)") as cp:
+        cp.write(binary.SIGNATURE + b"".join(bytes(p) for p in payloads) + binary.TRAILER)
+    return payloads
 
 
 def _digest(columns: list[str], types: dict[str, str], business: list[str], *payloads) -> str:
@@ -126,14 +123,14 @@ def test_digest_of_one_column_equals_the_server_checksum(warehouse, pg_type):
         }
     )
     with psycopg.connect(warehouse.url("warehouse")) as conn:
-        payload = _load(conn, types, table)
+        payloads = _load(conn, types, table, list(types))
         expected = _server_checksum(conn, ["v"])
-        assert _digest(list(types), types, ["v"], payload) == expected
-        assert _digest(["v"], types, ["v"], _server_payload(conn, ["v"])) == expected
+        assert _digest(list(types), types, ["v"], *payloads) == expected
+        assert _digest(["v"], types, ["v"], pg_hash.binary_rows(conn, _rows(["v"]))) == expected
 
 
 def test_digest_of_a_record_follows_column_order_and_skips_lineage(warehouse):
-    """All types in one row, lineage between them, payloads split in two: the record hash combines
+    """All types in one row, lineage between them, payloads in three pieces: the record hash combines
     the business columns in table order, whatever the payload's field order."""
     n = 600
     business = ["t", "n", "d", "ts", "i", "b", "f"]
@@ -147,14 +144,7 @@ def test_digest_of_a_record_follows_column_order_and_skips_lineage(warehouse):
         }
     )
     with psycopg.connect(warehouse.url("warehouse")) as conn:
-        conn.execute("drop table if exists hash_case")
-        cols = ", ".join(f"{c} {PG_TYPES[types[c]]}" for c in [*business, "_source_row", "_source_file"])
-        conn.execute(f"create temp table hash_case ({cols})")
-        parts = [binary_jit.encode(table.slice(off, 250), payload_order, 0, types) for off in (0, 250, 500)]
-        with conn.cursor().copy(
-            f"copy hash_case ({', '.join(payload_order)}) from stdin (format binary)"
-        ) as cp:
-            cp.write(binary.SIGNATURE + b"".join(bytes(p) for p in parts) + binary.TRAILER)
+        parts = _load(conn, types, table, payload_order, pieces=3)
         expected = _server_checksum(conn, business)
         assert _digest(payload_order, types, business, *parts) == expected
         assert _digest(payload_order, types, list(reversed(business)), *parts) != expected
